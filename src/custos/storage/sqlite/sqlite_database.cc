@@ -1,0 +1,327 @@
+#include "custos/storage/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+namespace custos::storage {
+
+namespace {
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string message = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return Status::Conflict(std::move(message));
+    case SQLITE_CONSTRAINT_TRIGGER:
+      return Status::FailedPrecondition(std::move(message));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_BUSY_SNAPSHOT:
+    case SQLITE_BUSY_TIMEOUT:
+      return Status::Unavailable(std::move(message));
+    default:
+      break;
+  }
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status::InvalidArgument(std::move(message));
+  if ((rc & 0xff) == SQLITE_READONLY) return Status::FailedPrecondition(std::move(message));
+  return Status::Internal(std::move(message));
+}
+
+// `$1` placeholders become `?1`, SQLite's numbered form, outside of quoted text.
+std::string ToSqlitePlaceholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  char quote = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '$' && i + 1 < sql.size() && sql[i + 1] >= '1' && sql[i + 1] <= '9') {
+      out += '?';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+class SqliteConnection {
+ public:
+  ~SqliteConnection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  static Result<std::unique_ptr<SqliteConnection>> Open(const SqliteOptions& options) {
+    sqlite3* db = nullptr;
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+    auto connection = std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
+    if (rc != SQLITE_OK) return Status::Unavailable(std::string("cannot open SQLite database: ") + sqlite3_errstr(rc));
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    CUSTOS_RETURN_IF_ERROR(connection->Exec(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;"));
+    return connection;
+  }
+
+  sqlite3* db() const { return db_; }
+
+  Status Exec(std::string_view script) {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db_, std::string(script).c_str(), nullptr, nullptr, &error);
+    if (rc != SQLITE_OK) {
+      std::string message = error ? error : sqlite3_errstr(rc);
+      sqlite3_free(error);
+      Status status = SqliteError(db_, rc, "statement failed");
+      return status.ok() ? Status::Internal(message) : status;
+    }
+    return Status::Ok();
+  }
+
+  // A prepared statement from the cache, reset and with bindings cleared.
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = statements_.find(std::string(sql));
+    if (it != statements_.end()) return it->second;
+    const std::string translated = ToSqlitePlaceholders(sql);
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, translated.c_str(), static_cast<int>(translated.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, "cannot prepare statement");
+    statements_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+ private:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+class SqliteRow final : public Row {
+ public:
+  explicit SqliteRow(sqlite3_stmt* stmt) : stmt_(stmt), columns_(sqlite3_column_count(stmt)) {}
+  int size() const override { return columns_; }
+  bool IsNull(int column) const override { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::int64_t Int(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  double Double(int column) const override { return sqlite3_column_double(stmt_, column); }
+  std::string_view Text(int column) const override {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    if (!text) return {};
+    return std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+  int columns_;
+};
+
+class SqliteDatabase;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteDatabase& owner, std::unique_ptr<SqliteConnection> connection, bool read_only)
+      : owner_(owner), connection_(std::move(connection)), read_only_(read_only) {}
+  ~SqliteTransaction() override;
+
+  Backend backend() const override { return Backend::kSqlite; }
+
+  Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
+    CUSTOS_RETURN_IF_ERROR(CheckOpen());
+    CUSTOS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, BindStatement(sql, params));
+    const int rc = sqlite3_step(stmt);
+    StatementGuard guard(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(connection_->db(), rc, "statement failed");
+    return static_cast<std::int64_t>(sqlite3_changes64(connection_->db()));
+  }
+
+  Status Query(std::string_view sql, const Params& params, const RowVisitor& visit) override {
+    CUSTOS_RETURN_IF_ERROR(CheckOpen());
+    CUSTOS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, BindStatement(sql, params));
+    StatementGuard guard(stmt);
+    SqliteRow row(stmt);
+    while (true) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return Status::Ok();
+      if (rc != SQLITE_ROW) return SqliteError(connection_->db(), rc, "query failed");
+      if (!visit(row)) return Status::Ok();
+    }
+  }
+
+  Status ExecuteScript(std::string_view sql) override {
+    CUSTOS_RETURN_IF_ERROR(CheckOpen());
+    return connection_->Exec(sql);
+  }
+
+  Status Commit() override {
+    CUSTOS_RETURN_IF_ERROR(CheckOpen());
+    Status status = connection_->Exec("COMMIT");
+    if (!status.ok()) {
+      (void)connection_->Exec("ROLLBACK");
+    }
+    Finish(status.ok());
+    return status;
+  }
+
+  Status Start() {
+    if (read_only_) CUSTOS_RETURN_IF_ERROR(connection_->Exec("PRAGMA query_only=1"));
+    return connection_->Exec(read_only_ ? "BEGIN" : "BEGIN IMMEDIATE");
+  }
+
+ private:
+  struct StatementGuard {
+    explicit StatementGuard(sqlite3_stmt* s) : stmt(s) {}
+    ~StatementGuard() {
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    }
+    sqlite3_stmt* stmt;
+  };
+
+  Status CheckOpen() const {
+    if (finished_) return Status::FailedPrecondition("transaction already finished");
+    return Status::Ok();
+  }
+
+  Result<sqlite3_stmt*> BindStatement(std::string_view sql, const Params& params) {
+    CUSTOS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, connection_->Prepare(sql));
+    const int expected = sqlite3_bind_parameter_count(stmt);
+    if (expected != static_cast<int>(params.size())) {
+      return Status::Internal("statement expects " + std::to_string(expected) + " parameters, got " +
+                              std::to_string(params.size()));
+    }
+    for (int i = 0; i < expected; ++i) {
+      const Param& p = params[static_cast<size_t>(i)];
+      int rc = SQLITE_OK;
+      if (p.is_null()) {
+        rc = sqlite3_bind_null(stmt, i + 1);
+      } else if (const auto* v = p.AsInt()) {
+        rc = sqlite3_bind_int64(stmt, i + 1, *v);
+      } else if (const auto* d = p.AsDouble()) {
+        rc = sqlite3_bind_double(stmt, i + 1, *d);
+      } else {
+        const std::string_view text = *p.AsText();
+        rc = sqlite3_bind_text64(stmt, i + 1, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+      }
+      if (rc != SQLITE_OK) {
+        sqlite3_clear_bindings(stmt);
+        return SqliteError(connection_->db(), rc, "cannot bind parameter");
+      }
+    }
+    return stmt;
+  }
+
+  void Finish(bool committed);
+
+  SqliteDatabase& owner_;
+  std::unique_ptr<SqliteConnection> connection_;
+  bool read_only_;
+  bool finished_ = false;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {
+    if (options_.path == ":memory:") options_.pool_size = 1;
+  }
+
+  Backend backend() const override { return Backend::kSqlite; }
+
+  Result<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
+    CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, Acquire());
+    auto tx = std::make_unique<SqliteTransaction>(*this, std::move(connection),
+                                                  mode == TransactionMode::kReadOnly);
+    started_.fetch_add(1, std::memory_order_relaxed);
+    CUSTOS_RETURN_IF_ERROR(tx->Start());
+    return std::unique_ptr<Transaction>(std::move(tx));
+  }
+
+  DatabaseStats Stats() const override {
+    std::lock_guard lock(mutex_);
+    DatabaseStats stats;
+    stats.connections_open = open_;
+    stats.connections_in_use = open_ - static_cast<int>(idle_.size());
+    stats.transactions_started = started_.load();
+    stats.transactions_committed = committed_.load();
+    return stats;
+  }
+
+  // Opens the first connection so that a bad path fails at start, not at the first request.
+  Status Warm() {
+    CUSTOS_ASSIGN_OR_RETURN(auto connection, Acquire());
+    Release(std::move(connection), false);
+    return Status::Ok();
+  }
+
+  void Release(std::unique_ptr<SqliteConnection> connection, bool committed) {
+    if (committed) committed_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(mutex_);
+      idle_.push_back(std::move(connection));
+    }
+    available_.notify_one();
+  }
+
+ private:
+  Result<std::unique_ptr<SqliteConnection>> Acquire() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      if (!idle_.empty()) {
+        auto connection = std::move(idle_.back());
+        idle_.pop_back();
+        return connection;
+      }
+      if (open_ < options_.pool_size) {
+        ++open_;
+        lock.unlock();
+        auto opened = SqliteConnection::Open(options_);
+        if (!opened.ok()) {
+          std::lock_guard relock(mutex_);
+          --open_;
+          return opened.status();
+        }
+        return std::move(opened).value();
+      }
+      available_.wait(lock);
+    }
+  }
+
+  SqliteOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_;  // GUARDED_BY(mutex_)
+  int open_ = 0;                                         // GUARDED_BY(mutex_)
+  std::atomic<std::int64_t> started_{0};
+  std::atomic<std::int64_t> committed_{0};
+};
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!finished_) {
+    (void)connection_->Exec("ROLLBACK");
+    Finish(false);
+  }
+}
+
+void SqliteTransaction::Finish(bool committed) {
+  finished_ = true;
+  if (read_only_) (void)connection_->Exec("PRAGMA query_only=0");
+  owner_.Release(std::move(connection_), committed);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& options) {
+  auto database = std::make_unique<SqliteDatabase>(options);
+  CUSTOS_RETURN_IF_ERROR(database->Warm());
+  return std::unique_ptr<Database>(std::move(database));
+}
+
+}  // namespace custos::storage
