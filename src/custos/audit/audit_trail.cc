@@ -1,0 +1,313 @@
+#include "custos/audit/audit_trail.h"
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "custos/core/crypto.h"
+
+namespace custos::audit {
+
+namespace {
+
+// Serialises appends on PostgreSQL (SQLite's BEGIN IMMEDIATE already does): the chain has one
+// head, so two transactions must never both extend it.
+constexpr std::int64_t kAuditLockKey = 0x61756469740a;
+
+constexpr std::string_view kEventColumns =
+    "seq, time, actor, actor_name, role, action, object_type, object_id, patient_id, "
+    "purpose_of_use, outcome, source_address, request_id, details, prev_hash, hash";
+
+Status LockChain(storage::Transaction& tx) {
+  if (tx.backend() != storage::Backend::kPostgres) return Status::Ok();
+  return tx.Query("SELECT pg_advisory_xact_lock($1)", {kAuditLockKey}, [](const storage::Row&) { return true; });
+}
+
+AuditEvent EventFromRow(const storage::Row& row) {
+  AuditEvent event;
+  event.sequence = row.Int(0);
+  event.time = ParseTimestamp(row.Text(1)).value_or(Timestamp{});
+  event.actor = row.String(2);
+  event.actor_name = row.String(3);
+  event.role = row.String(4);
+  event.action = row.String(5);
+  event.object_type = row.String(6);
+  event.object_id = row.String(7);
+  event.patient_id = row.OptionalString(8);
+  event.purpose_of_use = row.String(9);
+  event.outcome = row.String(10);
+  event.source_address = row.String(11);
+  event.request_id = row.String(12);
+  event.details = row.String(13);
+  event.prev_hash = row.String(14);
+  event.hash = row.String(15);
+  return event;
+}
+
+// WHERE clause and parameters for a filter; `$N` numbering continues from params.size().
+std::string WhereClause(const AuditFilter& filter, storage::Params& params, bool with_cursor) {
+  std::string where = " WHERE 1=1";
+  auto add = [&](std::string_view column, std::string_view op, storage::Param value) {
+    params.push_back(std::move(value));
+    where += " AND ";
+    where += column;
+    where += op;
+    where += "$" + std::to_string(params.size());
+  };
+  if (filter.actor_name) add("actor_name", " = ", *filter.actor_name);
+  if (filter.patient_id) add("patient_id", " = ", *filter.patient_id);
+  if (filter.action) add("action", " = ", *filter.action);
+  if (filter.object_type) add("object_type", " = ", *filter.object_type);
+  if (filter.object_id) add("object_id", " = ", *filter.object_id);
+  if (filter.outcome) add("outcome", " = ", *filter.outcome);
+  if (filter.from) add("time", " >= ", FormatTimestamp(*filter.from));
+  if (filter.to) add("time", " < ", FormatTimestamp(*filter.to));
+  if (with_cursor && filter.before_sequence) add("seq", " < ", *filter.before_sequence);
+  return where;
+}
+
+struct Checkpoint {
+  std::int64_t sequence = 0;
+  std::string hash;
+  std::string time;
+  std::string key_id;
+  std::string signature;
+  std::string source;  // "table" or "anchor file"
+};
+
+}  // namespace
+
+AuditTrail::AuditTrail(const Clock& clock, std::shared_ptr<const CheckpointSigner> signer,
+                       AuditTrailOptions options)
+    : clock_(clock), signer_(std::move(signer)), options_(std::move(options)) {}
+
+Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
+  CUSTOS_RETURN_IF_ERROR(LockChain(tx));
+  std::int64_t last_sequence = 0;
+  std::string last_hash(kGenesisHash);
+  CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", {},
+                                  [&](const storage::Row& row) {
+                                    last_sequence = row.Int(0);
+                                    last_hash = row.String(1);
+                                    return false;
+                                  }));
+  event.sequence = last_sequence + 1;
+  event.time = clock_.Now();
+  event.prev_hash = std::move(last_hash);
+  event.hash = ComputeEventHash(event);
+  const std::string time = FormatTimestamp(event.time);
+  CUSTOS_RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO audit_events (seq, time, actor, actor_name, role, action, object_type, "
+                 "object_id, patient_id, purpose_of_use, outcome, source_address, request_id, details, "
+                 "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                 "$15, $16)",
+                 {event.sequence, time, event.actor, event.actor_name, event.role, event.action,
+                  event.object_type, event.object_id, event.patient_id, event.purpose_of_use,
+                  event.outcome, event.source_address, event.request_id, event.details, event.prev_hash,
+                  event.hash})
+          .status());
+  if (signer_ && options_.checkpoint_every_events > 0 &&
+      event.sequence % options_.checkpoint_every_events == 0) {
+    CUSTOS_RETURN_IF_ERROR(InsertCheckpoint(tx, event.sequence, event.hash, time, nullptr));
+  }
+  return Status::Ok();
+}
+
+Status AuditTrail::InsertCheckpoint(storage::Transaction& tx, std::int64_t sequence,
+                                    const std::string& hash, const std::string& time,
+                                    std::string* anchor_line) {
+  const std::string signature = signer_->Sign(CheckpointMessage(sequence, hash, time));
+  CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) "
+                                    "VALUES ($1, $2, $3, $4, $5)",
+                                    {sequence, hash, time, signer_->key_id(), signature})
+                             .status());
+  if (anchor_line) {
+    *anchor_line = Json{{"seq", sequence}, {"hash", hash}, {"time", time},
+                        {"key_id", signer_->key_id()}, {"signature", signature}}
+                       .dump();
+  }
+  return Status::Ok();
+}
+
+Result<std::int64_t> AuditTrail::WriteCheckpoint(storage::Database& database) {
+  if (!signer_) return Status::FailedPrecondition("no audit signing key");
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin());
+  CUSTOS_RETURN_IF_ERROR(LockChain(*tx));
+  CUSTOS_ASSIGN_OR_RETURN(auto head, tx->QueryOne("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
+  if (!head) return std::int64_t{0};
+  const std::int64_t sequence = head->Int(0);
+  std::string anchor_line;
+  CUSTOS_ASSIGN_OR_RETURN(const std::int64_t existing,
+                          tx->QueryInt("SELECT COUNT(*) FROM audit_checkpoints WHERE seq = $1", {sequence}));
+  if (existing == 0) {
+    CUSTOS_RETURN_IF_ERROR(
+        InsertCheckpoint(*tx, sequence, head->String(1), FormatTimestamp(clock_.Now()), &anchor_line));
+  } else {
+    CUSTOS_ASSIGN_OR_RETURN(auto row, tx->QueryOne("SELECT seq, hash, time, key_id, signature FROM "
+                                                   "audit_checkpoints WHERE seq = $1", {sequence}));
+    anchor_line = Json{{"seq", row->Int(0)}, {"hash", row->String(1)}, {"time", row->String(2)},
+                       {"key_id", row->String(3)}, {"signature", row->String(4)}}
+                      .dump();
+  }
+  CUSTOS_RETURN_IF_ERROR(tx->Commit());
+  if (!options_.anchor_file.empty()) {
+    static std::mutex anchor_mutex;
+    std::lock_guard lock(anchor_mutex);
+    std::ofstream out(options_.anchor_file, std::ios::app);
+    out << anchor_line << "\n";
+    if (!out.flush()) return Status::Unavailable("cannot append to audit anchor file");
+  }
+  return sequence;
+}
+
+Result<AuditPage> AuditTrail::Search(storage::Transaction& tx, const AuditFilter& filter) const {
+  storage::Params params;
+  std::string sql = "SELECT " + std::string(kEventColumns) + " FROM audit_events" +
+                    WhereClause(filter, params, true) + " ORDER BY seq DESC LIMIT $" +
+                    std::to_string(params.size() + 1);
+  const int limit = std::max(1, filter.limit);
+  params.push_back(std::int64_t{limit} + 1);
+  AuditPage page;
+  CUSTOS_RETURN_IF_ERROR(tx.Query(sql, params, [&](const storage::Row& row) {
+    page.events.push_back(EventFromRow(row));
+    return true;
+  }));
+  if (static_cast<int>(page.events.size()) > limit) {
+    page.events.pop_back();
+    page.next_before_sequence = page.events.back().sequence;
+  }
+  return page;
+}
+
+Status AuditTrail::ForEach(storage::Transaction& tx, const AuditFilter& filter,
+                           const std::function<void(const AuditEvent&)>& visit) const {
+  storage::Params params;
+  const std::string sql = "SELECT " + std::string(kEventColumns) + " FROM audit_events" +
+                          WhereClause(filter, params, false) + " ORDER BY seq DESC";
+  return tx.Query(sql, params, [&](const storage::Row& row) {
+    visit(EventFromRow(row));
+    return true;
+  });
+}
+
+Result<std::int64_t> AuditTrail::Count(storage::Transaction& tx, const AuditFilter& filter) const {
+  storage::Params params;
+  const std::string sql = "SELECT COUNT(*) FROM audit_events" + WhereClause(filter, params, false);
+  return tx.QueryInt(sql, params);
+}
+
+Result<std::int64_t> AuditTrail::Length(storage::Transaction& tx) {
+  return tx.QueryInt("SELECT COALESCE(MAX(seq), 0) FROM audit_events");
+}
+
+Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const VerifyOptions& options) {
+  VerifyReport report;
+  auto fail = [&report](std::int64_t sequence, std::string problem) {
+    if (!report.first_bad_sequence || sequence < *report.first_bad_sequence) {
+      report.ok = false;
+      report.first_bad_sequence = sequence;
+      report.problem = std::move(problem);
+    }
+  };
+
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
+
+  // Checkpoints from the table and the anchor file, by sequence.
+  std::multimap<std::int64_t, Checkpoint> checkpoints;
+  CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT seq, hash, time, key_id, signature FROM audit_checkpoints", {},
+                                   [&](const storage::Row& row) {
+                                     checkpoints.emplace(row.Int(0),
+                                                         Checkpoint{row.Int(0), row.String(1), row.String(2),
+                                                                    row.String(3), row.String(4), "table"});
+                                     return true;
+                                   }));
+  if (!options.anchor_file.empty()) {
+    std::ifstream in(options.anchor_file);
+    std::string line;
+    int line_number = 0;
+    while (std::getline(in, line)) {
+      ++line_number;
+      if (line.empty()) continue;
+      Json json = Json::parse(line, nullptr, false);
+      if (json.is_discarded() || !json.contains("seq") || !json["seq"].is_number_integer()) {
+        fail(1, "anchor file line " + std::to_string(line_number) + " is not a checkpoint");
+        continue;
+      }
+      Checkpoint anchor{json["seq"].get<std::int64_t>(), json.value("hash", ""), json.value("time", ""),
+                        json.value("key_id", ""), json.value("signature", ""), "anchor file"};
+      checkpoints.emplace(anchor.sequence, std::move(anchor));
+    }
+  }
+  for (const auto& [sequence, checkpoint] : checkpoints) {
+    bool trusted = false;
+    for (const auto& key : options.trusted_public_keys) {
+      if (CheckpointSigner::KeyIdOf(key) == checkpoint.key_id &&
+          CheckpointSigner::VerifySignature(key, CheckpointMessage(sequence, checkpoint.hash, checkpoint.time),
+                                            checkpoint.signature)) {
+        trusted = true;
+      }
+    }
+    if (!trusted) {
+      fail(sequence, "checkpoint at sequence " + std::to_string(sequence) + " (" + checkpoint.source +
+                         ") has no valid signature from a trusted key");
+    }
+  }
+
+  std::int64_t expected = 1;
+  std::string previous_hash(kGenesisHash);
+  std::string encoding;
+  std::string computed;
+  auto next_checkpoint = checkpoints.begin();
+  CUSTOS_RETURN_IF_ERROR(tx->Query(
+      "SELECT " + std::string(kEventColumns) + " FROM audit_events ORDER BY seq", {},
+      [&](const storage::Row& row) {
+        const std::int64_t sequence = row.Int(0);
+        ++report.events_checked;
+        if (sequence != expected) {
+          fail(expected, sequence > expected ? "event " + std::to_string(expected) + " is missing"
+                                             : "sequence out of order");
+          return false;
+        }
+        EventFieldViews fields{row.Text(0), row.Text(1), row.Text(2), row.Text(3), row.Text(4),
+                               row.Text(5), row.Text(6), row.Text(7), std::nullopt, row.Text(9),
+                               row.Text(10), row.Text(11), row.Text(12), row.Text(13), row.Text(14)};
+        if (!row.IsNull(8)) fields.patient_id = row.Text(8);
+        const std::string_view stored_hash = row.Text(15);
+        if (fields.prev_hash != previous_hash) {
+          fail(sequence, "event " + std::to_string(sequence) + " does not chain to the event before it");
+          return false;
+        }
+        encoding.clear();
+        AppendCanonicalEncoding(fields, encoding);
+        computed = HexEncode(Sha256(encoding));
+        if (computed != stored_hash) {
+          fail(sequence, "event " + std::to_string(sequence) + " was altered (hash mismatch)");
+          return false;
+        }
+        while (next_checkpoint != checkpoints.end() && next_checkpoint->first <= sequence) {
+          if (next_checkpoint->first == sequence) {
+            ++report.checkpoints_checked;
+            if (next_checkpoint->second.hash != stored_hash) {
+              fail(sequence, "event " + std::to_string(sequence) + " differs from its signed checkpoint (" +
+                                 next_checkpoint->second.source + ")");
+              return false;
+            }
+          }
+          ++next_checkpoint;
+        }
+        previous_hash.assign(stored_hash);
+        report.last_sequence = sequence;
+        ++expected;
+        return true;
+      }));
+  if (report.ok && next_checkpoint != checkpoints.end()) {
+    fail(report.last_sequence + 1,
+         "the trail ends at sequence " + std::to_string(report.last_sequence) +
+             " but a signed checkpoint (" + next_checkpoint->second.source + ") vouches for sequence " +
+             std::to_string(next_checkpoint->first) + ": events were removed from the end");
+  }
+  return report;
+}
+
+}  // namespace custos::audit

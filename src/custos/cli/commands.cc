@@ -1,0 +1,472 @@
+#include "custos/cli/commands.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "custos/core/log.h"
+#include "custos/server/runtime.h"
+#include "custos/storage/migrations.h"
+
+namespace custos::cli {
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitCheckFailed = 1;
+constexpr int kExitError = 2;
+
+// Options every subcommand shares.
+struct CommonOptions {
+  std::string data_dir;
+  std::string database;
+  std::string config_file;
+  std::string log_level;
+  std::vector<std::string> settings;  // NAME=VALUE
+  std::vector<std::pair<std::string, std::string>> extra;  // added by subcommand flags
+};
+
+void AddCommonOptions(CLI::App& command, CommonOptions& options) {
+  command.add_option("--data-dir", options.data_dir, "Data folder (default ./var)");
+  command.add_option("--database", options.database,
+                     "SQLite file or postgresql://user@host:port/db (default <data-dir>/custos.db)");
+  command.add_option("--config", options.config_file, "Configuration file (default <data-dir>/custos.toml)");
+  command.add_option("--log-level", options.log_level, "debug, info, warn or error");
+  command.add_option("--set", options.settings, "Any setting as NAME=VALUE, e.g. --set http.io_threads=2");
+}
+
+Result<Config> BuildConfig(const CommonOptions& options) {
+  std::vector<std::pair<std::string, std::string>> flags;
+  if (!options.data_dir.empty()) flags.emplace_back("storage.data_dir", options.data_dir);
+  if (!options.database.empty()) flags.emplace_back("storage.database", options.database);
+  if (!options.log_level.empty()) flags.emplace_back("log.level", options.log_level);
+  for (const auto& setting : options.settings) {
+    const size_t equals = setting.find('=');
+    if (equals == std::string::npos) {
+      return Status::InvalidArgument("--set takes NAME=VALUE, got " + setting, "set");
+    }
+    flags.emplace_back(setting.substr(0, equals), setting.substr(equals + 1));
+  }
+  for (const auto& flag : options.extra) flags.push_back(flag);
+  CUSTOS_ASSIGN_OR_RETURN(Config config, LoadConfig(options.config_file, flags));
+  SetLogLevel(config.log_level);
+  return config;
+}
+
+Result<std::unique_ptr<server::Runtime>> OpenRuntime(const CommonOptions& options) {
+  CUSTOS_ASSIGN_OR_RETURN(Config config, BuildConfig(options));
+  return server::Runtime::Open(config);
+}
+
+RequestContext OperatorContext() {
+  const char* user = std::getenv("USER");
+  return RequestContext::System(std::string("cli:") + (user ? user : "operator"), "cli");
+}
+
+int Fail(const Status& status) {
+  std::cerr << "custos: " << status.message();
+  if (!status.field().empty()) std::cerr << " (" << status.field() << ")";
+  std::cerr << "\n";
+  return kExitError;
+}
+
+std::string ReadPasswordFromTerminal(const std::string& prompt) {
+  std::cerr << prompt << std::flush;
+  termios old_settings{};
+  const bool tty = ::tcgetattr(STDIN_FILENO, &old_settings) == 0;
+  if (tty) {
+    termios quiet = old_settings;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string password;
+  std::getline(std::cin, password);
+  if (tty) {
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &old_settings);
+    std::cerr << "\n";
+  }
+  return password;
+}
+
+Result<std::string> PasswordOrPrompt(const std::string& given) {
+  if (!given.empty()) return given;
+  const std::string first = ReadPasswordFromTerminal("Password: ");
+  if (::isatty(STDIN_FILENO)) {
+    if (ReadPasswordFromTerminal("Repeat password: ") != first) {
+      return Status::InvalidArgument("the passwords do not match", "password");
+    }
+  }
+  return first;
+}
+
+// Finishes an administrative command: a signed checkpoint covers what it wrote.
+int Checkpoint(server::Runtime& runtime) {
+  auto written = runtime.audit_trail().WriteCheckpoint(runtime.database());
+  if (!written.ok()) return Fail(written.status());
+  return kExitOk;
+}
+
+Result<auth::User> FindUser(server::Runtime& runtime, const RequestContext& context, const std::string& username) {
+  CUSTOS_ASSIGN_OR_RETURN(const std::string normalized, auth::NormalizeUsername(username));
+  std::string cursor;
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(auth::UserPage page, runtime.accounts().ListUsers(context, normalized, 500, cursor));
+    for (auto& user : page.users) {
+      if (user.username == normalized) return user;
+    }
+    if (!page.next_cursor) break;
+    cursor = *page.next_cursor;
+  }
+  return Status::NotFound("no user " + normalized);
+}
+
+std::string JoinRoles(const std::vector<auth::Role>& roles) {
+  std::string out;
+  for (auth::Role role : roles) {
+    if (!out.empty()) out += ",";
+    out += auth::RoleName(role);
+  }
+  return out;
+}
+
+void PrintDemoLogins() {
+  std::cout << "Demo logins (password for all: " << server::kDemoPassword << "):\n";
+  for (const auto& user : server::DemoUsers()) {
+    std::cout << "  " << user.username << std::string(12 - user.username.size(), ' ') << user.role << "\n";
+  }
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"Custos: health information management.\nRun `custos COMMAND --help` for a command's options."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(server::kVersion));
+  int exit_code = kExitOk;
+
+  // serve
+  CommonOptions serve_options;
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP server (API, FHIR, web app)");
+  AddCommonOptions(*serve, serve_options);
+  std::string http_port, http_address, web_dir;
+  bool serve_demo = false;
+  serve->add_option("--http-port", http_port, "Port (default 8080; 0 picks a free one)");
+  serve->add_option("--http-address", http_address, "Address to listen on (default 127.0.0.1)");
+  serve->add_option("--web-dir", web_dir, "Folder of the built web app (default web/dist)");
+  serve->add_flag("--demo", serve_demo, "Demo mode: admins need no second factor (shown on screen)");
+  serve->callback([&] {
+    if (!http_port.empty()) serve_options.extra.emplace_back("http.port", http_port);
+    if (!http_address.empty()) serve_options.extra.emplace_back("http.address", http_address);
+    if (!web_dir.empty()) serve_options.extra.emplace_back("http.web_dir", web_dir);
+    if (serve_demo) serve_options.extra.emplace_back("demo", "true");
+    auto runtime = OpenRuntime(serve_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    const Status served = server::Serve(**runtime, [&](int port) {
+      const std::string host = (*runtime)->config().http_address == "0.0.0.0" ? "127.0.0.1"
+                                                                              : (*runtime)->config().http_address;
+      std::cout << "listening on http://" << host << ":" << port << std::endl;
+      if ((*runtime)->config().demo) {
+        std::cout << "Demo mode: the second factor is not required for admin." << std::endl;
+      }
+    });
+    if (!served.ok()) exit_code = Fail(served);
+  });
+
+  // init
+  CommonOptions init_options;
+  CLI::App* init = app.add_subcommand("init", "Create the data folder, database and signing key");
+  AddCommonOptions(*init, init_options);
+  bool init_demo = false;
+  init->add_flag("--demo", init_demo, "Also create demo users (one per role)");
+  init->callback([&] {
+    auto runtime = OpenRuntime(init_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    server::Runtime& rt = **runtime;
+    std::cout << "data folder: " << rt.config().data_dir << "\n"
+              << "database: " << storage::BackendName(rt.database().backend()) << ", schema version "
+              << storage::LatestSchemaVersion(rt.database().backend()) << "\n"
+              << "audit signing key: " << rt.signer().key_id() << "\n";
+    if (init_demo) {
+      auto created = server::SeedDemoUsers(rt, OperatorContext());
+      if (!created.ok()) {
+        exit_code = Fail(created.status());
+        return;
+      }
+      if (*created > 0) std::cout << "created " << *created << " demo users\n";
+      PrintDemoLogins();
+    } else {
+      auto empty = rt.accounts().IsEmpty();
+      if (empty.ok() && *empty) {
+        std::cout << "No users yet. Create the first administrator:\n"
+                  << "  custos user add --username NAME --role admin\n";
+      }
+    }
+    exit_code = Checkpoint(rt);
+  });
+
+  // migrate
+  CommonOptions migrate_options;
+  CLI::App* migrate = app.add_subcommand("migrate", "Apply pending database migrations");
+  AddCommonOptions(*migrate, migrate_options);
+  migrate->callback([&] {
+    auto runtime = OpenRuntime(migrate_options);  // opening migrates
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    std::cout << "schema version " << storage::LatestSchemaVersion((*runtime)->database().backend()) << "\n";
+  });
+
+  // user …
+  CLI::App* user = app.add_subcommand("user", "Manage users");
+  user->require_subcommand(1);
+
+  CommonOptions add_options;
+  CLI::App* add = user->add_subcommand("add", "Create a user (prompts for the password when --password is absent)");
+  AddCommonOptions(*add, add_options);
+  std::string add_username, add_password, add_display;
+  std::vector<std::string> add_roles;
+  add->add_option("--username", add_username, "Login name")->required();
+  add->add_option("--password", add_password, "Password (at least 12 characters)");
+  add->add_option("--display-name", add_display, "Name shown to people (default: the username)");
+  add->add_option("--role", add_roles, "Role (repeat for several): admin, registrar, him_analyst, coder, "
+                                       "roi_specialist, clinician, privacy_officer, auditor, patient")
+      ->required();
+  add->callback([&] {
+    auto runtime = OpenRuntime(add_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    auto password = PasswordOrPrompt(add_password);
+    if (!password.ok()) {
+      exit_code = Fail(password.status());
+      return;
+    }
+    auth::NewUser request{add_username, add_display.empty() ? add_username : add_display, *password, add_roles};
+    auto created = (*runtime)->accounts().CreateUser(OperatorContext(), request);
+    if (!created.ok()) {
+      exit_code = Fail(created.status());
+      return;
+    }
+    std::cout << "created user " << created->username << " (" << JoinRoles(created->roles) << ")\n";
+    exit_code = Checkpoint(**runtime);
+  });
+
+  CommonOptions list_options;
+  CLI::App* list = user->add_subcommand("list", "List users");
+  AddCommonOptions(*list, list_options);
+  list->callback([&] {
+    auto runtime = OpenRuntime(list_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    std::string cursor;
+    std::cout << "username\tstatus\troles\tsecond_factor\tlast_login\n";
+    while (true) {
+      auto page = (*runtime)->accounts().ListUsers(OperatorContext(), "", 500, cursor);
+      if (!page.ok()) {
+        exit_code = Fail(page.status());
+        return;
+      }
+      for (const auto& u : page->users) {
+        std::cout << u.username << "\t" << (u.disabled ? "disabled" : u.locked ? "locked" : "active") << "\t"
+                  << JoinRoles(u.roles) << "\t" << (u.totp_enabled ? "yes" : "no") << "\t"
+                  << u.last_login_at.value_or("-") << "\n";
+      }
+      if (!page->next_cursor) break;
+      cursor = *page->next_cursor;
+    }
+  });
+
+  CommonOptions disable_options;
+  CLI::App* disable = user->add_subcommand("disable", "Disable a user; their sessions end at once");
+  AddCommonOptions(*disable, disable_options);
+  std::string disable_username;
+  disable->add_option("--username", disable_username, "Login name")->required();
+  disable->callback([&] {
+    auto runtime = OpenRuntime(disable_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    const RequestContext context = OperatorContext();
+    auto found = FindUser(**runtime, context, disable_username);
+    auto done = found.ok() ? (*runtime)->accounts().DisableUser(context, found->id) : found;
+    if (!done.ok()) {
+      exit_code = Fail(done.status());
+      return;
+    }
+    std::cout << "disabled " << done->username << "\n";
+    exit_code = Checkpoint(**runtime);
+  });
+
+  CommonOptions passwd_options;
+  CLI::App* passwd = user->add_subcommand("passwd", "Set a user's password (prompts when --password is absent)");
+  AddCommonOptions(*passwd, passwd_options);
+  std::string passwd_username, passwd_password;
+  passwd->add_option("--username", passwd_username, "Login name")->required();
+  passwd->add_option("--password", passwd_password, "New password");
+  passwd->callback([&] {
+    auto runtime = OpenRuntime(passwd_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    const RequestContext context = OperatorContext();
+    auto found = FindUser(**runtime, context, passwd_username);
+    if (!found.ok()) {
+      exit_code = Fail(found.status());
+      return;
+    }
+    auto password = PasswordOrPrompt(passwd_password);
+    auto done = password.ok() ? (*runtime)->accounts().ResetPassword(context, found->id, *password)
+                              : Result<auth::User>(password.status());
+    if (!done.ok()) {
+      exit_code = Fail(done.status());
+      return;
+    }
+    std::cout << "password set for " << done->username << "; they must change it at next login\n";
+    exit_code = Checkpoint(**runtime);
+  });
+
+  CommonOptions roles_options;
+  CLI::App* roles = user->add_subcommand("roles", "Set a user's roles");
+  AddCommonOptions(*roles, roles_options);
+  std::string roles_username;
+  std::vector<std::string> roles_list;
+  roles->add_option("--username", roles_username, "Login name")->required();
+  roles->add_option("--role", roles_list, "Role (repeat for several)")->required();
+  roles->callback([&] {
+    auto runtime = OpenRuntime(roles_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    const RequestContext context = OperatorContext();
+    auto found = FindUser(**runtime, context, roles_username);
+    auth::UserChanges changes;
+    changes.roles = roles_list;
+    auto done = found.ok() ? (*runtime)->accounts().UpdateUser(context, found->id, changes) : found;
+    if (!done.ok()) {
+      exit_code = Fail(done.status());
+      return;
+    }
+    std::cout << done->username << ": " << JoinRoles(done->roles) << "\n";
+    exit_code = Checkpoint(**runtime);
+  });
+
+  // audit …
+  CLI::App* audit_command = app.add_subcommand("audit", "Check and export the audit trail");
+  audit_command->require_subcommand(1);
+
+  CommonOptions verify_options;
+  CLI::App* verify = audit_command->add_subcommand(
+      "verify", "Check the hash chain and signed checkpoints; exit 1 naming the first bad sequence number");
+  AddCommonOptions(*verify, verify_options);
+  std::vector<std::string> trusted_keys;
+  verify->add_option("--public-key", trusted_keys,
+                     "Trust checkpoints signed by this key (hex; default: the data folder's key)");
+  verify->callback([&] {
+    auto runtime = OpenRuntime(verify_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    audit::VerifyOptions options = (*runtime)->verify_options();
+    if (!trusted_keys.empty()) options.trusted_public_keys = trusted_keys;
+    const auto start = std::chrono::steady_clock::now();
+    auto report = audit::AuditTrail::Verify((*runtime)->database(), options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!report.ok()) {
+      exit_code = Fail(report.status());
+      return;
+    }
+    if (report->ok) {
+      std::cout << "audit trail intact: " << report->events_checked << " events, " << report->checkpoints_checked
+                << " signed checkpoints checked in " << seconds << " s\n";
+      exit_code = kExitOk;
+    } else {
+      std::cout << "audit trail BROKEN at sequence " << *report->first_bad_sequence << ": " << report->problem
+                << "\n";
+      exit_code = kExitCheckFailed;
+    }
+  });
+
+  CommonOptions export_options;
+  CLI::App* export_command = audit_command->add_subcommand("export", "Write audit events as CSV");
+  AddCommonOptions(*export_command, export_options);
+  std::string out_file, actor, action, patient, from, to;
+  export_command->add_option("--out", out_file, "File to write (default: standard output)");
+  export_command->add_option("--actor", actor, "Only this username");
+  export_command->add_option("--action", action, "Only this action, e.g. user.create");
+  export_command->add_option("--patient", patient, "Only events about this patient id");
+  export_command->add_option("--from", from, "From this time (RFC 3339 or a date), inclusive");
+  export_command->add_option("--to", to, "Until this time, exclusive");
+  export_command->callback([&] {
+    auto runtime = OpenRuntime(export_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    audit::AuditFilter filter;
+    if (!actor.empty()) filter.actor_name = actor;
+    if (!action.empty()) filter.action = action;
+    if (!patient.empty()) filter.patient_id = patient;
+    for (auto [text, bound, name] : {std::tuple{&from, &filter.from, "from"}, std::tuple{&to, &filter.to, "to"}}) {
+      if (text->empty()) continue;
+      *bound = ParseTimestamp(*text);
+      if (!*bound) {
+        exit_code = Fail(Status::InvalidArgument("not a date or time: " + *text, name));
+        return;
+      }
+    }
+    auto csv = (*runtime)->audit_review().ExportCsv(OperatorContext(), filter);
+    if (!csv.ok()) {
+      exit_code = Fail(csv.status());
+      return;
+    }
+    if (out_file.empty()) {
+      std::cout << *csv;
+    } else {
+      std::ofstream(out_file, std::ios::binary) << *csv;
+    }
+    exit_code = Checkpoint(**runtime);
+  });
+
+  CommonOptions pubkey_options;
+  CLI::App* pubkey = audit_command->add_subcommand("pubkey", "Print the public key that signs audit checkpoints");
+  AddCommonOptions(*pubkey, pubkey_options);
+  pubkey->callback([&] {
+    auto runtime = OpenRuntime(pubkey_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    std::cout << (*runtime)->signer().public_key_hex() << "\n";
+  });
+
+  CLI::App* version = app.add_subcommand("version", "Print the version");
+  version->callback([] { std::cout << "custos " << server::kVersion << "\n"; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? kExitOk : kExitError;
+  }
+  return exit_code;
+}
+
+}  // namespace custos::cli

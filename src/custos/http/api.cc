@@ -1,0 +1,161 @@
+#include "custos/http/api.h"
+
+#include <chrono>
+
+#include "custos/core/crypto.h"
+#include "custos/core/log.h"
+#include "custos/http/error_response.h"
+
+namespace custos::http {
+
+namespace {
+
+bool IsSaneRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+bool IsApiPath(std::string_view path) {
+  return path.starts_with("/api/") || path == "/api" || path == "/healthz" || path == "/metrics" ||
+         path.starts_with("/bench/");
+}
+
+bool IsSafeMethod(std::string_view method) { return method == "GET" || method == "HEAD"; }
+
+// "https://host:port" → "host:port"
+std::string_view OriginHost(std::string_view origin) {
+  const size_t scheme = origin.find("://");
+  return scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
+}
+
+}  // namespace
+
+Api::Api(auth::SessionStore& sessions, HttpMetrics& metrics, const StaticFiles& static_files, ApiOptions options)
+    : sessions_(sessions), metrics_(metrics), static_files_(static_files), options_(options) {}
+
+bool Api::RunsInline(const Request& request) const {
+  return !IsApiPath(request.path) || request.path == "/healthz" || request.path.starts_with("/bench/");
+}
+
+std::string Api::SessionCookie(std::string_view token, int max_age_seconds) const {
+  std::string cookie = std::string(kSessionCookie) + "=" + std::string(token) +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_seconds);
+  if (options_.secure_cookies) cookie += "; Secure";
+  return cookie;
+}
+
+Result<RequestContext> Api::Authenticate(const Request& request, const Route& route) {
+  RequestContext context;
+  context.source_address = request.remote_address;
+  context.request_id = request.request_id;
+  if (route.access == Access::kPublic) return context;
+
+  std::string token;
+  bool from_cookie = false;
+  const std::string_view authorization = request.Header("authorization");
+  if (authorization.size() > 7 && (authorization.starts_with("Bearer ") || authorization.starts_with("bearer "))) {
+    token = std::string(authorization.substr(7));
+  } else {
+    token = request.Cookie(kSessionCookie);
+    from_cookie = !token.empty();
+  }
+  if (token.empty()) return Status::Unauthenticated("log in first");
+  // SameSite=Strict keeps the cookie off cross-site requests; refusing a foreign Origin as well
+  // protects browsers that ignore SameSite.
+  if (from_cookie && !IsSafeMethod(request.method)) {
+    const std::string_view origin = request.Header("origin");
+    if (!origin.empty() && OriginHost(origin) != request.Header("host")) {
+      return Status::PermissionDenied("cross-origin request refused");
+    }
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auth::AuthenticatedSession session, sessions_.Authenticate(token));
+  context.actor_id = session.user_id;
+  context.actor_username = session.username;
+  for (auth::Role role : session.roles) {
+    if (!context.roles.empty()) context.roles += ',';
+    context.roles += auth::RoleName(role);
+  }
+  context.permission_bits = auth::PermissionBits(session.roles);
+  context.session_id = session.token_hash;
+
+  if (session.restriction != auth::SessionRestriction::kNone && !route.allowed_while_restricted) {
+    if (session.restriction == auth::SessionRestriction::kTotpEnrollmentRequired) {
+      return Status::PermissionDenied("set up a second factor (authenticator app) before going on")
+          .WithReason("totp_enrollment_required");
+    }
+    return Status::PermissionDenied("change your password before going on").WithReason("password_change_required");
+  }
+  if (route.access == Access::kPermission) CUSTOS_RETURN_IF_ERROR(auth::Require(context, *route.permission));
+  return context;
+}
+
+Response Api::Dispatch(Request& request, std::string& route_label) {
+  if (!IsApiPath(request.path)) {
+    route_label = "static";
+    if (!IsSafeMethod(request.method)) return ErrorResponse(405, "method_not_allowed", "only GET is allowed here");
+    return static_files_.Serve(request.path, request.Header("accept-encoding").find("gzip") != std::string_view::npos,
+                               request.Header("if-none-match"));
+  }
+  RouteMatch match = router_.Match(request.method, request.path);
+  if (!match.route) {
+    route_label = "unmatched";
+    if (match.path_known) return ErrorResponse(405, "method_not_allowed", "method not allowed on this path");
+    return ErrorResponse(404, "not_found", "no such endpoint");
+  }
+  const Route& route = *match.route;
+  route_label = route.pattern;
+  request.path_params = std::move(match.params);
+  Result<RequestContext> context = Authenticate(request, route);
+  if (!context.ok()) return ErrorResponse(context.status(), request.request_id);
+  Result<Response> response = route.handler(request, *context);
+  if (!response.ok()) return ErrorResponse(response.status(), request.request_id);
+  return std::move(response).value();
+}
+
+Response Api::Handle(Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string_view incoming_id = request.Header("x-request-id");
+  request.request_id = IsSaneRequestId(incoming_id) ? std::string(incoming_id) : HexEncode(RandomBytes(8));
+
+  std::string route_label = "unmatched";
+  Response response;
+  try {
+    response = Dispatch(request, route_label);
+  } catch (const std::exception& error) {
+    response = ErrorResponse(Status::Internal(error.what()), request.request_id);
+  }
+
+  response.SetHeader("X-Request-Id", request.request_id);
+  response.SetHeader("X-Content-Type-Options", "nosniff");
+  response.SetHeader("Referrer-Policy", "no-referrer");
+  response.SetHeader("X-Frame-Options", "DENY");
+  if (route_label != "static" && response.Header("Cache-Control").empty()) {
+    response.SetHeader("Cache-Control", "no-store");
+  }
+  if (response.body.size() >= options_.gzip_min_bytes && response.Header("Content-Encoding").empty() &&
+      IsCompressible(response.content_type) &&
+      request.Header("accept-encoding").find("gzip") != std::string_view::npos) {
+    if (auto compressed = Gzip(response.body)) {
+      response.body = std::move(*compressed);
+      response.SetHeader("Content-Encoding", "gzip");
+      response.SetHeader("Vary", "Accept-Encoding");
+    }
+  }
+
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.ObserveRequest(request.method, route_label, response.status, seconds);
+  if (response.status >= 500) {
+    Log(LogLevel::kError, "http_request", {{"method", request.method}, {"route", route_label},
+                                            {"status", response.status}, {"request_id", request.request_id}});
+  } else {
+    Log(LogLevel::kDebug, "http_request", {{"method", request.method}, {"route", route_label},
+                                            {"status", response.status}, {"request_id", request.request_id},
+                                            {"seconds", seconds}});
+  }
+  return response;
+}
+
+}  // namespace custos::http

@@ -1,0 +1,58 @@
+// Api: what happens to every HTTP request between the socket and a handler.
+//
+//   request id → static file, or route → authenticate (bearer token or session cookie) →
+//   RequestContext → session restrictions → permission → handler → error translation →
+//   security headers → gzip → metrics.
+//
+// It has no networking code: HttpServer hands it complete requests (on a worker thread unless
+// RunsInline) and writes back what it returns. Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "custos/auth/sessions.h"
+#include "custos/http/metrics.h"
+#include "custos/http/request.h"
+#include "custos/http/router.h"
+#include "custos/http/static_files.h"
+
+namespace custos::http {
+
+inline constexpr std::string_view kSessionCookie = "custos_session";
+
+struct ApiOptions {
+  bool secure_cookies = false;  // add `Secure` to the session cookie (behind TLS)
+  size_t gzip_min_bytes = 1024;
+};
+
+class Api {
+ public:
+  Api(auth::SessionStore& sessions, HttpMetrics& metrics, const StaticFiles& static_files, ApiOptions options);
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  Router& router() { return router_; }
+  const Router& router() const { return router_; }
+  const ApiOptions& options() const { return options_; }
+
+  // Answers a complete request. Never throws. Sets request.request_id.
+  Response Handle(Request& request);
+  // True for cheap, non-blocking requests (static files, /healthz, /bench/hello) that the I/O
+  // thread may answer itself.
+  bool RunsInline(const Request& request) const;
+
+  // The Set-Cookie value that starts (token non-empty) or ends a session.
+  std::string SessionCookie(std::string_view token, int max_age_seconds) const;
+
+ private:
+  Response Dispatch(Request& request, std::string& route_label);
+  Result<RequestContext> Authenticate(const Request& request, const Route& route);
+
+  auth::SessionStore& sessions_;
+  HttpMetrics& metrics_;
+  const StaticFiles& static_files_;
+  ApiOptions options_;
+  Router router_;
+};
+
+}  // namespace custos::http

@@ -1,0 +1,53 @@
+// Request and Response as handlers see them: plain structs, no networking library types, so
+// that handlers and their tests compile quickly and never depend on Beast.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "custos/core/json.h"
+
+namespace custos::http {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "GET", "POST", …
+  std::string target;  // as sent: path and query
+  std::string path;    // percent-decoded path without the query
+  std::vector<std::pair<std::string, std::string>> query;        // decoded, in order
+  HeaderList headers;                                             // names lower-case
+  std::string body;
+  std::string remote_address;
+  std::string request_id;
+  std::vector<std::pair<std::string, std::string>> path_params;  // filled by the router
+
+  // Empty when absent.
+  std::string_view Header(std::string_view lower_case_name) const;
+  std::optional<std::string> QueryParam(std::string_view name) const;
+  std::string_view PathParam(std::string_view name) const;
+  // The value of cookie `name`, empty when absent.
+  std::string Cookie(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  HeaderList headers;  // besides Content-Type and Content-Length
+
+  static Response FromJson(int status, const Json& json);
+  static Response NoContent();
+  void SetHeader(std::string name, std::string value);
+  std::string_view Header(std::string_view name) const;
+};
+
+// Splits a target into the decoded path and query parameters. False when the target is not a
+// valid origin-form (does not start with '/', bad percent-encoding).
+bool ParseTarget(std::string_view target, std::string& path,
+                 std::vector<std::pair<std::string, std::string>>& query);
+
+}  // namespace custos::http

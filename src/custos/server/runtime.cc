@@ -1,0 +1,91 @@
+#include "custos/server/runtime.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "custos/storage/migrations.h"
+#include "custos/storage/open_database.h"
+
+namespace custos::server {
+
+Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
+  auto runtime = std::unique_ptr<Runtime>(new Runtime(config));
+  std::error_code error;
+  if (!std::filesystem::exists(config.data_dir)) {
+    std::filesystem::create_directories(config.data_dir, error);
+    if (error) return Status::Unavailable("cannot create data folder " + config.data_dir + ": " + error.message());
+    ::chmod(config.data_dir.c_str(), 0700);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(runtime->database_,
+                          storage::OpenDatabase({config.DatabaseUrl(), config.database_pool_size}));
+  CUSTOS_RETURN_IF_ERROR(storage::Migrate(*runtime->database_).status());
+  CUSTOS_ASSIGN_OR_RETURN(
+      std::unique_ptr<audit::CheckpointSigner> signer,
+      audit::CheckpointSigner::LoadOrCreate((std::filesystem::path(config.data_dir) / "audit-signing.key").string()));
+  runtime->signer_ = std::move(signer);
+  runtime->audit_trail_ = std::make_unique<audit::AuditTrail>(
+      runtime->clock_, runtime->signer_,
+      audit::AuditTrailOptions{config.audit_checkpoint_every_events, runtime->anchor_file()});
+
+  auth::SessionPolicy session_policy;
+  session_policy.idle_timeout = std::chrono::seconds(config.auth_idle_timeout_seconds);
+  session_policy.lifetime = std::chrono::seconds(config.auth_session_lifetime_seconds);
+  session_policy.require_admin_totp = config.auth_require_admin_totp && !config.demo;
+  runtime->sessions_ = std::make_unique<auth::SessionStore>(*runtime->database_, runtime->clock_, session_policy);
+
+  auth::AccountPolicy account_policy;
+  account_policy.max_failed_logins = config.auth_max_failed_logins;
+  account_policy.lockout = std::chrono::seconds(config.auth_lockout_seconds);
+  account_policy.hash_cost = {config.auth_argon2_ops_limit, config.auth_argon2_mem_limit_bytes};
+  runtime->accounts_ = std::make_unique<auth::Accounts>(*runtime->database_, *runtime->audit_trail_,
+                                                        *runtime->sessions_, runtime->clock_, account_policy);
+  runtime->audit_review_ = std::make_unique<auth::AuditReview>(*runtime->database_, *runtime->audit_trail_,
+                                                               runtime->clock_, runtime->verify_options());
+  return runtime;
+}
+
+std::string Runtime::anchor_file() const {
+  return (std::filesystem::path(config_.data_dir) / "audit-anchors.jsonl").string();
+}
+
+audit::VerifyOptions Runtime::verify_options() const {
+  audit::VerifyOptions options;
+  if (signer_) options.trusted_public_keys.push_back(signer_->public_key_hex());
+  options.anchor_file = anchor_file();
+  return options;
+}
+
+const std::vector<DemoUser>& DemoUsers() {
+  static const std::vector<DemoUser> users = {
+      {"admin", "Ada Admin", "admin"},
+      {"registrar", "Rita Registrar", "registrar"},
+      {"analyst", "Hal Analyst", "him_analyst"},
+      {"coder", "Cody Coder", "coder"},
+      {"roi", "Rory Release", "roi_specialist"},
+      {"clinician", "Dr. Clara Clinician", "clinician"},
+      {"privacy", "Priya Privacy", "privacy_officer"},
+      {"auditor", "Audrey Auditor", "auditor"},
+  };
+  return users;
+}
+
+Result<int> SeedDemoUsers(Runtime& runtime, const RequestContext& context) {
+  int created = 0;
+  for (const auto& demo : DemoUsers()) {
+    auth::NewUser user;
+    user.username = demo.username;
+    user.display_name = demo.display_name;
+    user.password = kDemoPassword;
+    user.roles = {std::string(demo.role)};
+    auto result = runtime.accounts().CreateUser(context, user);
+    if (result.ok()) {
+      ++created;
+    } else if (result.status().code() != StatusCode::kConflict) {
+      return result.status();
+    }
+  }
+  return created;
+}
+
+}  // namespace custos::server

@@ -1,0 +1,67 @@
+// Runtime: the composition root. Builds every service from a Config — storage (migrated), the
+// audit trail with its signing key, sessions, accounts — so that `custos serve` and the
+// administrator's subcommands run on exactly the same wiring.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "custos/audit/audit_trail.h"
+#include "custos/audit/checkpoint_signer.h"
+#include "custos/auth/accounts.h"
+#include "custos/auth/audit_review.h"
+#include "custos/auth/sessions.h"
+#include "custos/core/clock.h"
+#include "custos/core/config.h"
+#include "custos/storage/database.h"
+
+namespace custos::server {
+
+inline constexpr std::string_view kVersion = "0.1.0";
+
+class Runtime {
+ public:
+  // Creates the data folder if needed (mode 0700), opens and migrates the database, loads or
+  // creates the audit signing key, and builds the services.
+  static Result<std::unique_ptr<Runtime>> Open(const Config& config);
+
+  const Config& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  storage::Database& database() { return *database_; }
+  audit::AuditTrail& audit_trail() { return *audit_trail_; }
+  const audit::CheckpointSigner& signer() const { return *signer_; }
+  auth::SessionStore& sessions() { return *sessions_; }
+  auth::Accounts& accounts() { return *accounts_; }
+  auth::AuditReview& audit_review() { return *audit_review_; }
+  audit::VerifyOptions verify_options() const;
+  std::string anchor_file() const;
+
+ private:
+  explicit Runtime(Config config) : config_(std::move(config)) {}
+  Config config_;
+  SystemClock clock_;
+  std::unique_ptr<storage::Database> database_;
+  std::shared_ptr<audit::CheckpointSigner> signer_;
+  std::unique_ptr<audit::AuditTrail> audit_trail_;
+  std::unique_ptr<auth::SessionStore> sessions_;
+  std::unique_ptr<auth::Accounts> accounts_;
+  std::unique_ptr<auth::AuditReview> audit_review_;
+};
+
+// The demo logins `custos init --demo` creates (all with kDemoPassword).
+struct DemoUser {
+  std::string_view username;
+  std::string_view display_name;
+  std::string_view role;
+};
+inline constexpr std::string_view kDemoPassword = "custos-demo-pass";
+const std::vector<DemoUser>& DemoUsers();
+// Creates the demo users that do not exist yet; returns how many it created.
+Result<int> SeedDemoUsers(Runtime& runtime, const RequestContext& context);
+
+// Runs the HTTP server until SIGINT/SIGTERM. Calls `on_listening(port)` once it accepts
+// connections. Writes audit checkpoints on a timer and at shutdown.
+Status Serve(Runtime& runtime, const std::function<void(int)>& on_listening);
+
+}  // namespace custos::server

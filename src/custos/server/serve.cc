@@ -1,0 +1,95 @@
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "custos/core/log.h"
+#include "custos/http/api.h"
+#include "custos/http/handlers.h"
+#include "custos/http/http_server.h"
+#include "custos/server/runtime.h"
+
+namespace custos::server {
+
+namespace {
+
+// Signs the audit head every `interval` while the server runs (a no-op when nothing changed).
+class CheckpointTimer {
+ public:
+  CheckpointTimer(Runtime& runtime, std::chrono::seconds interval)
+      : runtime_(runtime), interval_(interval), thread_([this] { Loop(); }) {}
+  ~CheckpointTimer() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, interval_, [this] { return stop_; })) {
+      lock.unlock();
+      auto written = runtime_.audit_trail().WriteCheckpoint(runtime_.database());
+      if (!written.ok()) Log(LogLevel::kWarn, "audit_checkpoint_failed", {{"error", written.status().ToString()}});
+      lock.lock();
+    }
+  }
+
+  Runtime& runtime_;
+  std::chrono::seconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+Status Serve(Runtime& runtime, const std::function<void(int)>& on_listening) {
+  const Config& config = runtime.config();
+  http::StaticFiles static_files;
+  CUSTOS_RETURN_IF_ERROR(static_files.Load(config.web_dir));
+  if (!static_files.loaded()) {
+    Log(LogLevel::kWarn, "web_app_missing", {{"web_dir", config.web_dir}, {"hint", "run make build"}});
+  }
+  http::HttpMetrics metrics;
+  http::Api api(runtime.sessions(), metrics, static_files, http::ApiOptions{});
+  http::ApiServices services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics,
+                             http::ServerInfo{}};
+  services.info.version = std::string(kVersion);
+  services.info.demo_mode = config.demo;
+  services.info.require_admin_totp = runtime.sessions().policy().require_admin_totp;
+  services.info.backend = std::string(storage::BackendName(runtime.database().backend()));
+  services.info.session_lifetime_seconds = config.auth_session_lifetime_seconds;
+  services.info.idle_timeout_seconds = config.auth_idle_timeout_seconds;
+  services.info.bench_routes = config.http_enable_bench_routes;
+  http::AddRoutes(api, services);
+
+  http::HttpServerOptions options;
+  options.address = config.http_address;
+  options.port = config.http_port;
+  options.io_threads = config.http_io_threads;
+  options.worker_threads = config.http_worker_threads;
+  options.max_body_bytes = static_cast<std::size_t>(config.http_max_body_bytes);
+  options.max_header_bytes = static_cast<std::size_t>(config.http_max_header_bytes);
+  options.read_timeout_seconds = config.http_read_timeout_seconds;
+  options.idle_timeout_seconds = config.http_idle_timeout_seconds;
+  http::HttpServer server(options, api);
+  CUSTOS_RETURN_IF_ERROR(server.Listen());
+  {
+    CheckpointTimer checkpoints(runtime, std::chrono::seconds(config.audit_checkpoint_every_seconds));
+    Log(LogLevel::kInfo, "listening", {{"port", server.port()}, {"backend", services.info.backend},
+                                       {"demo", config.demo}});
+    on_listening(server.port());
+    server.Run();
+  }
+  auto final_checkpoint = runtime.audit_trail().WriteCheckpoint(runtime.database());
+  if (!final_checkpoint.ok()) return final_checkpoint.status();
+  Log(LogLevel::kInfo, "stopped", {{"audit_checkpoint", *final_checkpoint}});
+  return Status::Ok();
+}
+
+}  // namespace custos::server
