@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup() and on_signal() run from traps
 # Usage: tests/with_postgres.sh COMMAND [ARGS...]
 #
 # Runs COMMAND with a throw-away PostgreSQL 15 and CUSTOS_TEST_POSTGRES_URL pointing at an empty
@@ -10,7 +11,6 @@
 # When run as root (as CI does) the server runs as the `postgres` system user, since PostgreSQL
 # refuses to run as root; otherwise as the current user. Needs no TTY and no stdin.
 set -euo pipefail
-# shellcheck disable=SC2317  # cleanup and on_signal run from traps
 
 if [[ $# -eq 0 ]]; then
   echo "usage: $0 COMMAND [ARGS...]" >&2
@@ -88,7 +88,7 @@ port=""
 for _ in 1 2 3 4 5; do
   candidate="$(free_port)"
   if pg "$pg_bin/pg_ctl" -D "$data" -l "$log" -w -t 30 -s \
-      -o "-c listen_addresses=127.0.0.1 -p $candidate -c unix_socket_directories=$tmp \
+      -o "-c listen_addresses=127.0.0.1 -p $candidate -c unix_socket_directories='$tmp' \
           -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null 2>&1; then
     port="$candidate"
     started=1

@@ -141,6 +141,23 @@ TEST_P(PostgresDatabaseTest, StatementsArePreparedOncePerConnection) {
   EXPECT_EQ(prepared, 1);
 }
 
+TEST_P(PostgresDatabaseTest, PreparedStatementCacheIsBounded) {
+  ASSERT_OK_AND_ASSIGN(auto single, Open(1));
+  ASSERT_OK_AND_ASSIGN(auto tx, single->Begin());
+  for (int n = 0; n < 600; ++n) {
+    const std::string sql = "SELECT $1::integer + " + std::to_string(n);
+    ASSERT_OK_AND_ASSIGN(const std::int64_t value, tx->QueryInt(sql, {1}));
+    EXPECT_EQ(value, n + 1);
+  }
+  ASSERT_OK_AND_ASSIGN(const std::int64_t prepared,
+                       tx->QueryInt("SELECT COUNT(*) FROM pg_prepared_statements"));
+  EXPECT_LE(prepared, 512);
+  // Statements prepared before the cache started over are prepared again when needed.
+  ASSERT_OK_AND_ASSIGN(const std::int64_t again, tx->QueryInt("SELECT $1::integer + 0", {1}));
+  EXPECT_EQ(again, 1);
+  ASSERT_OK(tx->Commit());
+}
+
 TEST_P(PostgresDatabaseTest, ErrorInTheMiddleOfAStreamIsReported) {
   ASSERT_OK_AND_ASSIGN(auto single, Open(1));
   {

@@ -217,7 +217,7 @@ TEST_P(DatabaseContractTest, MigrationsApplyOnceAndAreIdempotent) {
 // TODO(lead): enable once Migrate() takes the PostgreSQL advisory lock before creating
 // schema_migrations: two concurrent `CREATE TABLE IF NOT EXISTS` race on PostgreSQL and one fails
 // with a unique violation in pg_type (kConflict). migrations.h promises it is safe.
-TEST_P(MultiConnectionContractTest, DISABLED_ConcurrentMigrationsFromTwoPoolsBothSucceed) {
+TEST_P(MultiConnectionContractTest, ConcurrentMigrationsFromTwoPoolsBothSucceed) {
   ASSERT_OK_AND_ASSIGN(auto other, Open(2));
   Result<storage::MigrationReport> results[2] = {Status::Internal("not run"),
                                                  Status::Internal("not run")};
@@ -294,10 +294,9 @@ TEST_P(DatabaseContractTest, DoublesRoundTripExactly) {
   EXPECT_EQ(found, 1);
 }
 
-// TODO(lead): enable once OwnedRow keeps doubles exact on SQLite. OwnedRow copies a row through
-// Text(), and SQLite renders a REAL as text with 15 significant digits (1/3 loses its last
-// digits; DBL_MAX becomes 1.79769313486232e+308, which reads back as inf).
-TEST_P(DatabaseContractTest, DISABLED_CopiedRowsKeepDoublesExact) {
+// OwnedRow copies a row through Text(); SQLite's own text form of a REAL keeps 15 significant
+// digits (1/3 would lose digits; DBL_MAX would read back as inf), so the backend must not use it.
+TEST_P(DatabaseContractTest, CopiedRowsKeepDoublesExact) {
   ASSERT_OK(CreateSamples(db()));
   const std::vector<double>& values = SampleDoubles();
   ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
@@ -431,7 +430,9 @@ TEST_P(DatabaseContractTest, WrongNumberOfParametersIsAnError) {
   ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
   EXPECT_TRUE(IsCode(tx->Execute("INSERT INTO samples (id, t) VALUES ($1, $2)", {1}),
                      StatusCode::kInternal));
-  EXPECT_TRUE(IsCode(tx->QueryInt("SELECT COUNT(*) FROM samples WHERE id = $1", {1, 2}),
+  tx.reset();  // a failed statement spoils its transaction
+  ASSERT_OK_AND_ASSIGN(auto second, db().Begin());
+  EXPECT_TRUE(IsCode(second->QueryInt("SELECT COUNT(*) FROM samples WHERE id = $1", {1, 2}),
                      StatusCode::kInternal));
 }
 
@@ -924,6 +925,34 @@ TEST_P(DatabaseContractTest, StatsCountTransactionsAndConnections) {
   EXPECT_EQ(end.connections_in_use, 0);
   EXPECT_EQ(end.transactions_started - start.transactions_started, multiple_connections() ? 2 : 1);
   EXPECT_EQ(end.transactions_committed - start.transactions_committed, 1);
+}
+
+TEST_P(DatabaseContractTest, FailedStatementSpoilsTheTransaction) {
+  ASSERT_OK(CreateSamples(db()));
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
+    ASSERT_OK(tx->Execute("INSERT INTO samples (id) VALUES (1)"));
+    EXPECT_EQ(tx->Execute("INSERT INTO samples (id) VALUES (1)").status().code(), StatusCode::kConflict);
+    EXPECT_EQ(tx->Execute("INSERT INTO samples (id) VALUES (2)").status().code(),
+              StatusCode::kFailedPrecondition);
+    EXPECT_EQ(tx->Commit().code(), StatusCode::kFailedPrecondition);
+  }
+  ASSERT_OK_AND_ASSIGN(const std::int64_t rows, CountSamples(db()));
+  EXPECT_EQ(rows, 0);
+}
+
+TEST_P(DatabaseContractTest, DdlAndReturningReportTheirOwnRowCounts) {
+  ASSERT_OK(CreateSamples(db()));
+  ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
+  ASSERT_OK_AND_ASSIGN(const std::int64_t inserted,
+                       tx->Execute("INSERT INTO samples (id) VALUES (1), (2), (3)"));
+  EXPECT_EQ(inserted, 3);
+  ASSERT_OK_AND_ASSIGN(const std::int64_t ddl, tx->Execute("CREATE TABLE other_samples (id INTEGER)"));
+  EXPECT_EQ(ddl, 0);
+  ASSERT_OK_AND_ASSIGN(const std::int64_t returned,
+                       tx->Execute("INSERT INTO samples (id) VALUES (4), (5) RETURNING id"));
+  EXPECT_EQ(returned, 2);
+  ASSERT_OK(tx->Commit());
 }
 
 }  // namespace custos::testing

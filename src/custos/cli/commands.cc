@@ -168,14 +168,17 @@ int Main(int argc, char** argv) {
       exit_code = Fail(runtime.status());
       return;
     }
-    const Status served = server::Serve(**runtime, [&](int port) {
-      const std::string host = (*runtime)->config().http_address == "0.0.0.0" ? "127.0.0.1"
-                                                                              : (*runtime)->config().http_address;
-      std::cout << "listening on http://" << host << ":" << port << std::endl;
-      if ((*runtime)->config().demo) {
-        std::cout << "Demo mode: the second factor is not required for admin." << std::endl;
-      }
-    });
+    server::Server http_server(**runtime);
+    const Status listening = http_server.Listen();
+    if (!listening.ok()) {
+      exit_code = Fail(listening);
+      return;
+    }
+    const Config& config = (*runtime)->config();
+    const std::string host = config.http_address == "0.0.0.0" ? "127.0.0.1" : config.http_address;
+    std::cout << "listening on http://" << host << ":" << http_server.port() << std::endl;
+    if (config.demo) std::cout << "Demo mode: the second factor is not required for admin." << std::endl;
+    const Status served = http_server.Run();
     if (!served.ok()) exit_code = Fail(served);
   });
 

@@ -9,8 +9,9 @@
 
 namespace custos::server {
 
-Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
+Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock* clock) {
   auto runtime = std::unique_ptr<Runtime>(new Runtime(config));
+  runtime->clock_override_ = clock;
   std::error_code error;
   if (!std::filesystem::exists(config.data_dir)) {
     std::filesystem::create_directories(config.data_dir, error);
@@ -25,23 +26,23 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config) {
       audit::CheckpointSigner::LoadOrCreate((std::filesystem::path(config.data_dir) / "audit-signing.key").string()));
   runtime->signer_ = std::move(signer);
   runtime->audit_trail_ = std::make_unique<audit::AuditTrail>(
-      runtime->clock_, runtime->signer_,
+      runtime->clock(), runtime->signer_,
       audit::AuditTrailOptions{config.audit_checkpoint_every_events, runtime->anchor_file()});
 
   auth::SessionPolicy session_policy;
   session_policy.idle_timeout = std::chrono::seconds(config.auth_idle_timeout_seconds);
   session_policy.lifetime = std::chrono::seconds(config.auth_session_lifetime_seconds);
   session_policy.require_admin_totp = config.auth_require_admin_totp && !config.demo;
-  runtime->sessions_ = std::make_unique<auth::SessionStore>(*runtime->database_, runtime->clock_, session_policy);
+  runtime->sessions_ = std::make_unique<auth::SessionStore>(*runtime->database_, runtime->clock(), session_policy);
 
   auth::AccountPolicy account_policy;
   account_policy.max_failed_logins = config.auth_max_failed_logins;
   account_policy.lockout = std::chrono::seconds(config.auth_lockout_seconds);
   account_policy.hash_cost = {config.auth_argon2_ops_limit, config.auth_argon2_mem_limit_bytes};
   runtime->accounts_ = std::make_unique<auth::Accounts>(*runtime->database_, *runtime->audit_trail_,
-                                                        *runtime->sessions_, runtime->clock_, account_policy);
+                                                        *runtime->sessions_, runtime->clock(), account_policy);
   runtime->audit_review_ = std::make_unique<auth::AuditReview>(*runtime->database_, *runtime->audit_trail_,
-                                                               runtime->clock_, runtime->verify_options());
+                                                               runtime->clock(), runtime->verify_options());
   return runtime;
 }
 

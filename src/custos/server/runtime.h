@@ -14,6 +14,7 @@
 #include "custos/auth/sessions.h"
 #include "custos/core/clock.h"
 #include "custos/core/config.h"
+#include "custos/http/router.h"
 #include "custos/storage/database.h"
 
 namespace custos::server {
@@ -24,10 +25,11 @@ class Runtime {
  public:
   // Creates the data folder if needed (mode 0700), opens and migrates the database, loads or
   // creates the audit signing key, and builds the services.
-  static Result<std::unique_ptr<Runtime>> Open(const Config& config);
+  // `clock` overrides the system clock (tests); it must outlive the Runtime.
+  static Result<std::unique_ptr<Runtime>> Open(const Config& config, const Clock* clock = nullptr);
 
   const Config& config() const { return config_; }
-  const Clock& clock() const { return clock_; }
+  const Clock& clock() const { return clock_override_ ? *clock_override_ : system_clock_; }
   storage::Database& database() { return *database_; }
   audit::AuditTrail& audit_trail() { return *audit_trail_; }
   const audit::CheckpointSigner& signer() const { return *signer_; }
@@ -40,7 +42,8 @@ class Runtime {
  private:
   explicit Runtime(Config config) : config_(std::move(config)) {}
   Config config_;
-  SystemClock clock_;
+  SystemClock system_clock_;
+  const Clock* clock_override_ = nullptr;
   std::unique_ptr<storage::Database> database_;
   std::shared_ptr<audit::CheckpointSigner> signer_;
   std::unique_ptr<audit::AuditTrail> audit_trail_;
@@ -60,8 +63,28 @@ const std::vector<DemoUser>& DemoUsers();
 // Creates the demo users that do not exist yet; returns how many it created.
 Result<int> SeedDemoUsers(Runtime& runtime, const RequestContext& context);
 
-// Runs the HTTP server until SIGINT/SIGTERM. Calls `on_listening(port)` once it accepts
-// connections. Writes audit checkpoints on a timer and at shutdown.
-Status Serve(Runtime& runtime, const std::function<void(int)>& on_listening);
+// Server: the HTTP service on a Runtime — routes, static files, metrics, the listener — and the
+// timer that signs audit checkpoints while it runs (and once more at shutdown).
+class Server {
+ public:
+  explicit Server(Runtime& runtime);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads the web app and binds the port. kUnavailable when the port cannot be bound.
+  Status Listen();
+  int port() const;
+  // Serves until Stop() or SIGINT/SIGTERM, then writes a final audit checkpoint.
+  Status Run();
+  // Graceful stop; callable from any thread.
+  void Stop();
+  const http::Router& router() const;
+
+ private:
+  struct Parts;
+  Runtime& runtime_;
+  std::unique_ptr<Parts> parts_;
+};
 
 }  // namespace custos::server

@@ -1,5 +1,4 @@
 #include <condition_variable>
-#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -46,28 +45,7 @@ class CheckpointTimer {
   std::thread thread_;
 };
 
-}  // namespace
-
-Status Serve(Runtime& runtime, const std::function<void(int)>& on_listening) {
-  const Config& config = runtime.config();
-  http::StaticFiles static_files;
-  CUSTOS_RETURN_IF_ERROR(static_files.Load(config.web_dir));
-  if (!static_files.loaded()) {
-    Log(LogLevel::kWarn, "web_app_missing", {{"web_dir", config.web_dir}, {"hint", "run make build"}});
-  }
-  http::HttpMetrics metrics;
-  http::Api api(runtime.sessions(), metrics, static_files, http::ApiOptions{});
-  http::ApiServices services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics,
-                             http::ServerInfo{}};
-  services.info.version = std::string(kVersion);
-  services.info.demo_mode = config.demo;
-  services.info.require_admin_totp = runtime.sessions().policy().require_admin_totp;
-  services.info.backend = std::string(storage::BackendName(runtime.database().backend()));
-  services.info.session_lifetime_seconds = config.auth_session_lifetime_seconds;
-  services.info.idle_timeout_seconds = config.auth_idle_timeout_seconds;
-  services.info.bench_routes = config.http_enable_bench_routes;
-  http::AddRoutes(api, services);
-
+http::HttpServerOptions ListenerOptions(const Config& config) {
   http::HttpServerOptions options;
   options.address = config.http_address;
   options.port = config.http_port;
@@ -77,19 +55,64 @@ Status Serve(Runtime& runtime, const std::function<void(int)>& on_listening) {
   options.max_header_bytes = static_cast<std::size_t>(config.http_max_header_bytes);
   options.read_timeout_seconds = config.http_read_timeout_seconds;
   options.idle_timeout_seconds = config.http_idle_timeout_seconds;
-  http::HttpServer server(options, api);
-  CUSTOS_RETURN_IF_ERROR(server.Listen());
-  {
-    CheckpointTimer checkpoints(runtime, std::chrono::seconds(config.audit_checkpoint_every_seconds));
-    Log(LogLevel::kInfo, "listening", {{"port", server.port()}, {"backend", services.info.backend},
-                                       {"demo", config.demo}});
-    on_listening(server.port());
-    server.Run();
+  return options;
+}
+
+}  // namespace
+
+struct Server::Parts {
+  http::StaticFiles static_files;
+  http::HttpMetrics metrics;
+  http::Api api;
+  http::ApiServices services;
+  http::HttpServer listener;
+
+  explicit Parts(Runtime& runtime)
+      : api(runtime.sessions(), metrics, static_files, http::ApiOptions{}),
+        services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics, http::ServerInfo{}},
+        listener(ListenerOptions(runtime.config()), api) {
+    const Config& config = runtime.config();
+    services.info.version = std::string(kVersion);
+    services.info.demo_mode = config.demo;
+    services.info.require_admin_totp = runtime.sessions().policy().require_admin_totp;
+    services.info.backend = std::string(storage::BackendName(runtime.database().backend()));
+    services.info.session_lifetime_seconds = config.auth_session_lifetime_seconds;
+    services.info.idle_timeout_seconds = config.auth_idle_timeout_seconds;
+    services.info.bench_routes = config.http_enable_bench_routes;
+    http::AddRoutes(api, services);
   }
-  auto final_checkpoint = runtime.audit_trail().WriteCheckpoint(runtime.database());
+};
+
+Server::Server(Runtime& runtime) : runtime_(runtime), parts_(std::make_unique<Parts>(runtime)) {}
+Server::~Server() = default;
+
+Status Server::Listen() {
+  const Config& config = runtime_.config();
+  CUSTOS_RETURN_IF_ERROR(parts_->static_files.Load(config.web_dir));
+  if (!parts_->static_files.loaded()) {
+    Log(LogLevel::kWarn, "web_app_missing", {{"web_dir", config.web_dir}, {"hint", "run make build"}});
+  }
+  return parts_->listener.Listen();
+}
+
+int Server::port() const { return parts_->listener.port(); }
+
+const http::Router& Server::router() const { return parts_->api.router(); }
+
+Status Server::Run() {
+  const Config& config = runtime_.config();
+  {
+    CheckpointTimer checkpoints(runtime_, std::chrono::seconds(config.audit_checkpoint_every_seconds));
+    Log(LogLevel::kInfo, "listening", {{"port", port()}, {"backend", parts_->services.info.backend},
+                                       {"demo", config.demo}});
+    parts_->listener.Run();
+  }
+  auto final_checkpoint = runtime_.audit_trail().WriteCheckpoint(runtime_.database());
   if (!final_checkpoint.ok()) return final_checkpoint.status();
   Log(LogLevel::kInfo, "stopped", {{"audit_checkpoint", *final_checkpoint}});
   return Status::Ok();
 }
+
+void Server::Stop() { parts_->listener.Stop(); }
 
 }  // namespace custos::server

@@ -8,7 +8,10 @@
 // module asks `backend()`.
 //
 // Every piece of work happens inside a Transaction: no partial writes. A Transaction that is
-// destroyed without Commit() rolls back.
+// destroyed without Commit() rolls back. After a statement fails, the transaction is spoiled on
+// both backends: further statements and Commit() answer kFailedPrecondition; start a new one.
+// Two more rules keep the backends alike: a placeholder used twice (`$1 … $1`) must stand for
+// one type, and no statement may run on a transaction from inside its own Query visitor.
 #pragma once
 
 #include <cstdint>

@@ -49,6 +49,11 @@ Result<MigrationReport> Migrate(Database& database) {
   MigrationReport report;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin());
+    if (database.backend() == Backend::kPostgres) {
+      // Two nodes starting at once would race on CREATE TABLE IF NOT EXISTS.
+      CUSTOS_RETURN_IF_ERROR(
+          tx->Query("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey}, [](const Row&) { return true; }));
+    }
     CUSTOS_RETURN_IF_ERROR(tx->ExecuteScript(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
         "name TEXT NOT NULL, applied_at TEXT NOT NULL)"));

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -108,12 +109,21 @@ class SqliteConnection {
 
 class SqliteRow final : public Row {
  public:
-  explicit SqliteRow(sqlite3_stmt* stmt) : stmt_(stmt), columns_(sqlite3_column_count(stmt)) {}
+  explicit SqliteRow(sqlite3_stmt* stmt)
+      : stmt_(stmt), columns_(sqlite3_column_count(stmt)), float_text_(static_cast<size_t>(columns_)) {}
   int size() const override { return columns_; }
   bool IsNull(int column) const override { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::int64_t Int(int column) const override { return sqlite3_column_int64(stmt_, column); }
   double Double(int column) const override { return sqlite3_column_double(stmt_, column); }
   std::string_view Text(int column) const override {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_FLOAT) {
+      // SQLite's own text form keeps 15 digits; the shortest exact form round-trips.
+      char buffer[32];
+      const auto result = std::to_chars(buffer, buffer + sizeof buffer, sqlite3_column_double(stmt_, column));
+      std::string& text = float_text_[static_cast<size_t>(column)];
+      text.assign(buffer, result.ptr);
+      return text;
+    }
     const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
     if (!text) return {};
     return std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
@@ -122,6 +132,7 @@ class SqliteRow final : public Row {
  private:
   sqlite3_stmt* stmt_;
   int columns_;
+  mutable std::vector<std::string> float_text_;
 };
 
 class SqliteDatabase;
@@ -136,29 +147,38 @@ class SqliteTransaction final : public Transaction {
 
   Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
     CUSTOS_RETURN_IF_ERROR(CheckOpen());
-    CUSTOS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, BindStatement(sql, params));
-    const int rc = sqlite3_step(stmt);
+    auto bound = BindStatement(sql, params);
+    if (!bound.ok()) return Failed(bound.status());
+    sqlite3_stmt* stmt = *bound;
     StatementGuard guard(stmt);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(connection_->db(), rc, "statement failed");
-    return static_cast<std::int64_t>(sqlite3_changes64(connection_->db()));
+    sqlite3* db = connection_->db();
+    const std::int64_t before = sqlite3_total_changes64(db);
+    int rc = SQLITE_ROW;
+    while (rc == SQLITE_ROW) rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return Failed(SqliteError(db, rc, "statement failed"));
+    // sqlite3_changes64 keeps the count of the last INSERT/UPDATE/DELETE, even after DDL.
+    return sqlite3_total_changes64(db) == before ? 0 : static_cast<std::int64_t>(sqlite3_changes64(db));
   }
 
   Status Query(std::string_view sql, const Params& params, const RowVisitor& visit) override {
     CUSTOS_RETURN_IF_ERROR(CheckOpen());
-    CUSTOS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, BindStatement(sql, params));
+    auto bound = BindStatement(sql, params);
+    if (!bound.ok()) return Failed(bound.status());
+    sqlite3_stmt* stmt = *bound;
     StatementGuard guard(stmt);
     SqliteRow row(stmt);
     while (true) {
       const int rc = sqlite3_step(stmt);
       if (rc == SQLITE_DONE) return Status::Ok();
-      if (rc != SQLITE_ROW) return SqliteError(connection_->db(), rc, "query failed");
+      if (rc != SQLITE_ROW) return Failed(SqliteError(connection_->db(), rc, "query failed"));
       if (!visit(row)) return Status::Ok();
     }
   }
 
   Status ExecuteScript(std::string_view sql) override {
     CUSTOS_RETURN_IF_ERROR(CheckOpen());
-    return connection_->Exec(sql);
+    const Status status = connection_->Exec(sql);
+    return status.ok() ? status : Failed(status);
   }
 
   Status Commit() override {
@@ -188,7 +208,14 @@ class SqliteTransaction final : public Transaction {
 
   Status CheckOpen() const {
     if (finished_) return Status::FailedPrecondition("transaction already finished");
+    if (failed_) return Status::FailedPrecondition("transaction aborted by an earlier error");
     return Status::Ok();
+  }
+
+  // As on PostgreSQL, a failed statement spoils the transaction: it can only roll back.
+  Status Failed(Status status) {
+    failed_ = true;
+    return status;
   }
 
   Result<sqlite3_stmt*> BindStatement(std::string_view sql, const Params& params) {
@@ -225,6 +252,7 @@ class SqliteTransaction final : public Transaction {
   std::unique_ptr<SqliteConnection> connection_;
   bool read_only_;
   bool finished_ = false;
+  bool failed_ = false;
 };
 
 class SqliteDatabase final : public Database {

@@ -1,0 +1,564 @@
+#include "custos/audit/audit_trail.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "custos/audit/checkpoint_signer.h"
+#include "custos/core/clock.h"
+#include "custos/core/json.h"
+#include "custos/storage/migrations.h"
+#include "custos/storage/sqlite/sqlite_database.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+
+#ifndef ASSERT_OK_AND_ASSIGN
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  ASSERT_OK_AND_ASSIGN_IMPL(CUSTOS_CONCAT(custos_test_result_, __LINE__), lhs, expr)
+#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)       \
+  auto result = (expr);                                    \
+  ASSERT_TRUE(result.ok()) << result.status().ToString(); \
+  lhs = std::move(result).value()
+#endif
+
+namespace custos::audit {
+namespace {
+
+using std::chrono::seconds;
+
+Timestamp Start() { return *ParseTimestamp("2026-11-25T10:00:00Z"); }
+
+class AuditTrailTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  // Opens (or reopens) the database, the signing key and the trail in the temp dir.
+  void Open(AuditTrailOptions options = {}) {
+    trail_.reset();
+    database_.reset();
+    auto database = storage::OpenSqliteDatabase({dir_.File("audit.db")});
+    ASSERT_OK(database);
+    database_ = std::move(database).value();
+    ASSERT_OK(storage::Migrate(*database_));
+    auto signer = CheckpointSigner::LoadOrCreate(dir_.File("audit-signing.key"));
+    ASSERT_OK(signer);
+    signer_ = std::shared_ptr<const CheckpointSigner>(std::move(signer).value());
+    options_ = options;
+    trail_ = std::make_unique<AuditTrail>(clock_, signer_, options);
+  }
+
+  RequestContext Context(const std::string& user = "alice") {
+    RequestContext context;
+    context.actor_id = "id-" + user;
+    context.actor_username = user;
+    context.roles = "him_analyst";
+    context.purpose_of_use = "HOPERAT";
+    context.source_address = "10.0.0.7";
+    context.request_id = "req-" + user;
+    return context;
+  }
+
+  // Records `event` in its own committed transaction.
+  void RecordOne(AuditEvent event) {
+    auto tx = database_->Begin();
+    ASSERT_OK(tx);
+    ASSERT_OK(trail_->Record(**tx, std::move(event)));
+    ASSERT_OK((*tx)->Commit());
+  }
+
+  // Records `count` generic events, one per transaction, moving the clock a second each.
+  void RecordMany(int count, const std::string& user = "alice") {
+    for (int i = 0; i < count; ++i) {
+      clock_.Advance(seconds(1));
+      RecordOne(AuditEvent::For(Context(user), "patient.read", "Patient", "p" + std::to_string(i)));
+    }
+  }
+
+  std::vector<AuditEvent> AllEvents() {
+    std::vector<AuditEvent> events;
+    auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+    EXPECT_OK(tx);
+    if (!tx.ok()) return events;
+    EXPECT_OK(trail_->ForEach(**tx, {}, [&](const AuditEvent& e) { events.push_back(e); }));
+    std::reverse(events.begin(), events.end());  // oldest first
+    return events;
+  }
+
+  std::int64_t CheckpointCount() {
+    auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+    EXPECT_OK(tx);
+    auto count = (*tx)->QueryInt("SELECT COUNT(*) FROM audit_checkpoints");
+    EXPECT_OK(count);
+    return count.ok() ? *count : -1;
+  }
+
+  std::vector<std::int64_t> CheckpointSequences() {
+    std::vector<std::int64_t> out;
+    auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+    EXPECT_OK(tx);
+    auto rows = (*tx)->QueryAll("SELECT seq FROM audit_checkpoints ORDER BY seq");
+    EXPECT_OK(rows);
+    if (rows.ok()) {
+      for (const auto& row : *rows) out.push_back(row.Int(0));
+    }
+    return out;
+  }
+
+  Result<AuditPage> SearchFor(const AuditFilter& filter) {
+    auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+    if (!tx.ok()) return tx.status();
+    return trail_->Search(**tx, filter);
+  }
+
+  Result<std::int64_t> CountFor(const AuditFilter& filter) {
+    auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+    if (!tx.ok()) return tx.status();
+    return trail_->Count(**tx, filter);
+  }
+
+  VerifyOptions TrustOwnKey() {
+    VerifyOptions options;
+    options.trusted_public_keys = {signer_->public_key_hex()};
+    options.anchor_file = options_.anchor_file;
+    return options;
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{Start()};
+  std::unique_ptr<storage::Database> database_;
+  std::shared_ptr<const CheckpointSigner> signer_;
+  AuditTrailOptions options_;
+  std::unique_ptr<AuditTrail> trail_;
+};
+
+TEST_F(AuditTrailTest, AssignsSequencesOneToNWithoutGaps) {
+  RecordMany(12);
+  const auto events = AllEvents();
+  ASSERT_EQ(events.size(), 12u);
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence, static_cast<std::int64_t>(i + 1));
+  auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+  ASSERT_OK(tx);
+  auto length = AuditTrail::Length(**tx);
+  ASSERT_OK(length);
+  EXPECT_EQ(*length, 12);
+}
+
+TEST_F(AuditTrailTest, LengthOfEmptyTrailIsZero) {
+  auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+  ASSERT_OK(tx);
+  auto length = AuditTrail::Length(**tx);
+  ASSERT_OK(length);
+  EXPECT_EQ(*length, 0);
+}
+
+TEST_F(AuditTrailTest, EachEventChainsToThePreviousHash) {
+  RecordMany(5);
+  const auto events = AllEvents();
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0].prev_hash, kGenesisHash);
+  for (size_t i = 1; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].prev_hash, events[i - 1].hash) << "at sequence " << events[i].sequence;
+  }
+  std::set<std::string> distinct;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.hash.size(), 64u);
+    distinct.insert(e.hash);
+  }
+  EXPECT_EQ(distinct.size(), events.size());
+}
+
+TEST_F(AuditTrailTest, StoredHashEqualsRecomputedHash) {
+  clock_.Advance(std::chrono::microseconds(123456));  // sub-second time must survive storage
+  RecordOne(AuditEvent::For(Context(), "patient.read", "Patient", "p1")
+                .WithPatient("patient-1")
+                .WithDetails({{"why", "chart review"}, {"n", 3}}));
+  RecordOne(AuditEvent::For(Context("bob"), "auth.login_failed", "user", "u2").WithOutcome(kFailure));
+  RecordOne(AuditEvent::For(Context(), "patient.read", "Patient", "p1").WithPatient(""));
+  const auto events = AllEvents();
+  ASSERT_EQ(events.size(), 3u);
+  for (const auto& e : events) EXPECT_EQ(ComputeEventHash(e), e.hash) << "at sequence " << e.sequence;
+  // The stored fields are what was recorded.
+  EXPECT_EQ(events[0].time, Start() + std::chrono::microseconds(123456));
+  EXPECT_EQ(events[0].patient_id, std::optional<std::string>("patient-1"));
+  EXPECT_EQ(Json::parse(events[0].details), (Json{{"why", "chart review"}, {"n", 3}}));
+  EXPECT_EQ(events[0].actor_name, "alice");
+  EXPECT_EQ(events[0].source_address, "10.0.0.7");
+  EXPECT_EQ(events[1].outcome, kFailure);
+  EXPECT_FALSE(events[1].patient_id.has_value());
+  // A missing patient id and an empty one hash differently.
+  ASSERT_TRUE(events[2].patient_id.has_value());
+  AuditEvent without = events[2];
+  without.patient_id.reset();
+  EXPECT_NE(ComputeEventHash(without), events[2].hash);
+}
+
+TEST_F(AuditTrailTest, ChangingAnyFieldChangesTheHash) {
+  RecordOne(AuditEvent::For(Context(), "patient.read", "Patient", "p1").WithPatient("x"));
+  const AuditEvent e = AllEvents().at(0);
+  const std::string original = ComputeEventHash(e);
+  std::vector<AuditEvent> variants(9, e);
+  variants[0].sequence += 1;
+  variants[1].time += std::chrono::microseconds(1);
+  variants[2].actor += "!";
+  variants[3].action = "patient.update";
+  variants[4].object_id = "p2";
+  variants[5].patient_id = "y";
+  variants[6].outcome = std::string(kFailure);
+  variants[7].details = "{\"a\":1}";
+  variants[8].prev_hash = std::string(64, '1');
+  for (size_t i = 0; i < variants.size(); ++i) EXPECT_NE(ComputeEventHash(variants[i]), original) << i;
+}
+
+TEST_F(AuditTrailTest, RolledBackEventsLeaveNoTrace) {
+  RecordMany(2);
+  {
+    auto tx = database_->Begin();
+    ASSERT_OK(tx);
+    ASSERT_OK(trail_->Record(**tx, AuditEvent::For(Context(), "user.create", "user", "ghost")));
+    ASSERT_OK(trail_->Record(**tx, AuditEvent::For(Context(), "user.update", "user", "ghost")));
+    // Destroyed without Commit: rolls back.
+  }
+  AuditFilter ghost;
+  ghost.object_id = "ghost";
+  auto count = CountFor(ghost);
+  ASSERT_OK(count);
+  EXPECT_EQ(*count, 0);
+
+  RecordOne(AuditEvent::For(Context(), "user.create", "user", "real"));
+  const auto events = AllEvents();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].sequence, 3);
+  EXPECT_EQ(events[2].object_id, "real");
+  EXPECT_EQ(events[2].prev_hash, events[1].hash);
+  auto report = AuditTrail::Verify(*database_, TrustOwnKey());
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+}
+
+TEST_F(AuditTrailTest, WritesACheckpointEveryKEvents) {
+  Open({.checkpoint_every_events = 4});
+  RecordMany(3);
+  EXPECT_EQ(CheckpointCount(), 0);
+  RecordMany(1);
+  EXPECT_EQ(CheckpointSequences(), (std::vector<std::int64_t>{4}));
+  RecordMany(5);
+  EXPECT_EQ(CheckpointSequences(), (std::vector<std::int64_t>{4, 8}));
+
+  // The checkpoint holds the hash of its event and a signature by our key.
+  const auto events = AllEvents();
+  auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+  ASSERT_OK(tx);
+  auto row = (*tx)->QueryOne("SELECT seq, hash, time, key_id, signature FROM audit_checkpoints WHERE seq = 8");
+  ASSERT_OK(row);
+  ASSERT_TRUE(row->has_value());
+  const auto& checkpoint = **row;
+  EXPECT_EQ(checkpoint.String(1), events[7].hash);
+  EXPECT_EQ(checkpoint.String(3), signer_->key_id());
+  EXPECT_TRUE(CheckpointSigner::VerifySignature(
+      signer_->public_key_hex(), CheckpointMessage(8, checkpoint.String(1), checkpoint.String(2)),
+      checkpoint.String(4)));
+  EXPECT_FALSE(CheckpointSigner::VerifySignature(
+      signer_->public_key_hex(), CheckpointMessage(7, checkpoint.String(1), checkpoint.String(2)),
+      checkpoint.String(4)));
+}
+
+TEST_F(AuditTrailTest, RolledBackCheckpointIsRolledBackToo) {
+  Open({.checkpoint_every_events = 2});
+  RecordMany(1);
+  {
+    auto tx = database_->Begin();
+    ASSERT_OK(tx);
+    ASSERT_OK(trail_->Record(**tx, AuditEvent::For(Context(), "x", "y", "z")));
+  }
+  EXPECT_EQ(CheckpointCount(), 0);
+  RecordMany(1);
+  EXPECT_EQ(CheckpointSequences(), (std::vector<std::int64_t>{2}));
+  auto report = AuditTrail::Verify(*database_, TrustOwnKey());
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->checkpoints_checked, 1);
+}
+
+TEST_F(AuditTrailTest, NoSignerWritesNoCheckpoints) {
+  trail_ = std::make_unique<AuditTrail>(clock_, nullptr, AuditTrailOptions{.checkpoint_every_events = 1});
+  RecordMany(3);
+  EXPECT_EQ(CheckpointCount(), 0);
+  auto written = trail_->WriteCheckpoint(*database_);
+  EXPECT_EQ(written.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(AuditTrailTest, WriteCheckpointAppendsToTheAnchorFileAndVerifies) {
+  const std::string anchor = dir_.File("anchors.jsonl");
+  Open({.checkpoint_every_events = 1000, .anchor_file = anchor});
+
+  auto empty = trail_->WriteCheckpoint(*database_);
+  ASSERT_OK(empty);
+  EXPECT_EQ(*empty, 0);
+
+  RecordMany(7);
+  clock_.Advance(seconds(5));
+  auto written = trail_->WriteCheckpoint(*database_);
+  ASSERT_OK(written);
+  EXPECT_EQ(*written, 7);
+  EXPECT_EQ(CheckpointSequences(), (std::vector<std::int64_t>{7}));
+
+  std::ifstream in(anchor);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 1u);
+  const Json json = Json::parse(lines[0]);
+  EXPECT_EQ(json["seq"], 7);
+  EXPECT_EQ(json["hash"], AllEvents().at(6).hash);
+  EXPECT_EQ(json["key_id"], signer_->key_id());
+  EXPECT_TRUE(CheckpointSigner::VerifySignature(
+      signer_->public_key_hex(),
+      CheckpointMessage(7, json["hash"].get<std::string>(), json["time"].get<std::string>()),
+      json["signature"].get<std::string>()));
+
+  RecordMany(3);
+  auto second = trail_->WriteCheckpoint(*database_);
+  ASSERT_OK(second);
+  EXPECT_EQ(*second, 10);
+  std::ifstream again(anchor);
+  lines.clear();
+  for (std::string line; std::getline(again, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(Json::parse(lines[1])["seq"], 10);
+
+  auto report = AuditTrail::Verify(*database_, TrustOwnKey());
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->events_checked, 10);
+  EXPECT_EQ(report->last_sequence, 10);
+  // Two table checkpoints and two anchor lines.
+  EXPECT_EQ(report->checkpoints_checked, 4);
+}
+
+TEST_F(AuditTrailTest, VerifyRejectsAGarbledAnchorFile) {
+  const std::string anchor = dir_.File("anchors.jsonl");
+  Open({.checkpoint_every_events = 1000, .anchor_file = anchor});
+  RecordMany(3);
+  ASSERT_OK(trail_->WriteCheckpoint(*database_));
+  std::ofstream(anchor, std::ios::app) << "this is not json\n";
+  auto report = AuditTrail::Verify(*database_, TrustOwnKey());
+  ASSERT_OK(report);
+  EXPECT_FALSE(report->ok);
+}
+
+TEST_F(AuditTrailTest, SearchFiltersByActorActionPatientOutcomeAndTime) {
+  // seq 1..3 alice patient.read on p-1; seq 4..5 bob auth.login_failed; seq 6 alice patient.read p-2.
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(seconds(10));
+    RecordOne(AuditEvent::For(Context("alice"), "patient.read", "Patient", "p-1").WithPatient("p-1"));
+  }
+  const Timestamp middle = clock_.Now() + seconds(5);
+  for (int i = 0; i < 2; ++i) {
+    clock_.Advance(seconds(10));
+    RecordOne(AuditEvent::For(Context("bob"), "auth.login_failed", "user", "bob").WithOutcome(kFailure));
+  }
+  clock_.Advance(seconds(10));
+  RecordOne(AuditEvent::For(Context("alice"), "patient.read", "Patient", "p-2").WithPatient("p-2"));
+
+  auto sequences = [](const AuditPage& page) {
+    std::vector<std::int64_t> out;
+    for (const auto& e : page.events) out.push_back(e.sequence);
+    return out;
+  };
+
+  AuditFilter by_actor;
+  by_actor.actor_name = "alice";
+  ASSERT_OK_AND_ASSIGN(AuditPage page, SearchFor(by_actor));
+  EXPECT_EQ(sequences(page), (std::vector<std::int64_t>{6, 3, 2, 1}));  // newest first
+  EXPECT_FALSE(page.next_before_sequence.has_value());
+
+  AuditFilter by_action;
+  by_action.action = "auth.login_failed";
+  ASSERT_OK_AND_ASSIGN(page, SearchFor(by_action));
+  EXPECT_EQ(sequences(page), (std::vector<std::int64_t>{5, 4}));
+
+  AuditFilter by_patient;
+  by_patient.patient_id = "p-2";
+  ASSERT_OK_AND_ASSIGN(page, SearchFor(by_patient));
+  EXPECT_EQ(sequences(page), (std::vector<std::int64_t>{6}));
+
+  AuditFilter by_outcome;
+  by_outcome.outcome = std::string(kFailure);
+  ASSERT_OK_AND_ASSIGN(page, SearchFor(by_outcome));
+  EXPECT_EQ(sequences(page), (std::vector<std::int64_t>{5, 4}));
+
+  AuditFilter from;
+  from.from = middle;
+  ASSERT_OK_AND_ASSIGN(page, SearchFor(from));
+  EXPECT_EQ(sequences(page), (std::vector<std::int64_t>{6, 5, 4}));
+
+  AuditFilter to;
+  to.to = middle;
+  ASSERT_OK_AND_ASSIGN(page, SearchFor(to));
+  EXPECT_EQ(sequences(page), (std::vector<std::int64_t>{3, 2, 1}));
+
+  // from is inclusive, to exclusive: an event at exactly `to` is not included.
+  const AuditEvent fourth = [&] {
+    AuditFilter f;
+    f.action = "auth.login_failed";
+    auto p = SearchFor(f);
+    return p->events.back();
+  }();
+  AuditFilter exact;
+  exact.from = fourth.time;
+  exact.to = fourth.time + seconds(10);
+  ASSERT_OK_AND_ASSIGN(page, SearchFor(exact));
+  EXPECT_EQ(sequences(page), (std::vector<std::int64_t>{4}));
+
+  AuditFilter combined;
+  combined.actor_name = "alice";
+  combined.from = middle;
+  ASSERT_OK_AND_ASSIGN(page, SearchFor(combined));
+  EXPECT_EQ(sequences(page), (std::vector<std::int64_t>{6}));
+
+  AuditFilter nobody;
+  nobody.actor_name = "carol";
+  ASSERT_OK_AND_ASSIGN(page, SearchFor(nobody));
+  EXPECT_TRUE(page.events.empty());
+}
+
+TEST_F(AuditTrailTest, SearchPagesWithBeforeSequence) {
+  RecordMany(7);
+  AuditFilter filter;
+  filter.limit = 3;
+  std::vector<std::int64_t> seen;
+  int pages = 0;
+  while (true) {
+    ASSERT_OK_AND_ASSIGN(AuditPage page, SearchFor(filter));
+    ++pages;
+    ASSERT_LE(page.events.size(), 3u);
+    for (const auto& e : page.events) seen.push_back(e.sequence);
+    if (!page.next_before_sequence) break;
+    EXPECT_EQ(*page.next_before_sequence, page.events.back().sequence);
+    filter.before_sequence = page.next_before_sequence;
+    ASSERT_LT(pages, 10) << "paging does not end";
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{7, 6, 5, 4, 3, 2, 1}));
+}
+
+TEST_F(AuditTrailTest, ExactlyOneFullPageHasNoNextCursor) {
+  RecordMany(3);
+  AuditFilter filter;
+  filter.limit = 3;
+  ASSERT_OK_AND_ASSIGN(AuditPage page, SearchFor(filter));
+  EXPECT_EQ(page.events.size(), 3u);
+  EXPECT_FALSE(page.next_before_sequence.has_value());
+}
+
+TEST_F(AuditTrailTest, CountAndForEachIgnoreLimitAndCursor) {
+  RecordMany(4, "alice");
+  RecordMany(3, "bob");
+  AuditFilter filter;
+  filter.actor_name = "bob";
+  filter.limit = 1;
+  filter.before_sequence = 6;
+  ASSERT_OK_AND_ASSIGN(std::int64_t count, CountFor(filter));
+  EXPECT_EQ(count, 3);
+  ASSERT_OK_AND_ASSIGN(std::int64_t all, CountFor({}));
+  EXPECT_EQ(all, 7);
+
+  auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+  ASSERT_OK(tx);
+  std::vector<std::int64_t> visited;
+  ASSERT_OK(trail_->ForEach(**tx, filter, [&](const AuditEvent& e) {
+    EXPECT_EQ(e.actor_name, "bob");
+    visited.push_back(e.sequence);
+  }));
+  EXPECT_EQ(visited, (std::vector<std::int64_t>{7, 6, 5}));
+}
+
+TEST_F(AuditTrailTest, VerifyPassesOnAnIntactTrail) {
+  Open({.checkpoint_every_events = 5});
+  RecordMany(23);
+  auto report = AuditTrail::Verify(*database_, TrustOwnKey());
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_FALSE(report->first_bad_sequence.has_value());
+  EXPECT_EQ(report->events_checked, 23);
+  EXPECT_EQ(report->last_sequence, 23);
+  EXPECT_EQ(report->checkpoints_checked, 4);
+}
+
+TEST_F(AuditTrailTest, VerifyPassesOnAnEmptyTrail) {
+  auto report = AuditTrail::Verify(*database_, TrustOwnKey());
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok);
+  EXPECT_EQ(report->events_checked, 0);
+}
+
+TEST_F(AuditTrailTest, VerifyRejectsACheckpointSignedByAnotherKey) {
+  Open({.checkpoint_every_events = 5});
+  RecordMany(12);
+  testing::TempDir other_dir;
+  auto other = CheckpointSigner::LoadOrCreate(other_dir.File("other.key"));
+  ASSERT_OK(other);
+  ASSERT_NE((*other)->public_key_hex(), signer_->public_key_hex());
+  VerifyOptions options;
+  options.trusted_public_keys = {(*other)->public_key_hex()};
+  auto report = AuditTrail::Verify(*database_, options);
+  ASSERT_OK(report);
+  EXPECT_FALSE(report->ok);
+  ASSERT_TRUE(report->first_bad_sequence.has_value());
+  EXPECT_EQ(*report->first_bad_sequence, 5);
+  EXPECT_NE(report->problem.find("signature"), std::string::npos) << report->problem;
+
+  // Trusting both keys is fine.
+  options.trusted_public_keys.push_back(signer_->public_key_hex());
+  report = AuditTrail::Verify(*database_, options);
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+}
+
+TEST_F(AuditTrailTest, SigningKeyFileIsPrivateAndReloadsToTheSameKey) {
+  const std::string path = dir_.File("audit-signing.key");
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600);
+  EXPECT_EQ(signer_->public_key_hex().size(), 64u);
+  EXPECT_EQ(signer_->key_id().size(), 16u);
+  EXPECT_EQ(signer_->key_id(), CheckpointSigner::KeyIdOf(signer_->public_key_hex()));
+
+  auto reloaded = CheckpointSigner::LoadOrCreate(path);
+  ASSERT_OK(reloaded);
+  EXPECT_EQ((*reloaded)->public_key_hex(), signer_->public_key_hex());
+  // The reloaded key signs what the first one verifies.
+  const std::string signature = (*reloaded)->Sign("hello");
+  EXPECT_TRUE(CheckpointSigner::VerifySignature(signer_->public_key_hex(), "hello", signature));
+  EXPECT_FALSE(CheckpointSigner::VerifySignature(signer_->public_key_hex(), "hellO", signature));
+
+  // A new path gets a different key.
+  auto fresh = CheckpointSigner::LoadOrCreate(dir_.File("another.key"));
+  ASSERT_OK(fresh);
+  EXPECT_NE((*fresh)->public_key_hex(), signer_->public_key_hex());
+}
+
+TEST_F(AuditTrailTest, CorruptKeyFileIsFailedPrecondition) {
+  const std::string path = dir_.File("corrupt.key");
+  std::ofstream(path) << "not-a-key\n";
+  auto loaded = CheckpointSigner::LoadOrCreate(path);
+  EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition);
+
+  std::ofstream(path, std::ios::trunc) << "abcd\n";  // hex, but too short
+  loaded = CheckpointSigner::LoadOrCreate(path);
+  EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition);
+
+  std::ofstream(path, std::ios::trunc) << "";
+  loaded = CheckpointSigner::LoadOrCreate(path);
+  EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition);
+  // The corrupt file is left alone, not replaced by a new key.
+  EXPECT_EQ(std::filesystem::file_size(path), 0u);
+}
+
+}  // namespace
+}  // namespace custos::audit
