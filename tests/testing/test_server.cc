@@ -65,11 +65,15 @@ TestServer::TestServer(TestServerOptions options) : clock_(SystemClock().Now()) 
   thread_ = std::thread([this] { (void)server_->Run(); });
 }
 
-TestServer::~TestServer() {
-  if (server_) {
+void TestServer::Stop() {
+  if (server_ && thread_.joinable()) {
     server_->Stop();
     thread_.join();
   }
+}
+
+TestServer::~TestServer() {
+  Stop();
   server_.reset();
   runtime_.reset();
   if (!schema_.empty()) DropPostgresSchema({"", schema_});

@@ -29,6 +29,8 @@ class TestServer {
   explicit TestServer(TestServerOptions options = {});
   ~TestServer();
 
+  // Stops the server gracefully (the data folder stays until destruction). Idempotent.
+  void Stop();
   bool skipped() const { return skipped_; }
   int port() const { return server_->port(); }
   FakeClock& clock() { return clock_; }

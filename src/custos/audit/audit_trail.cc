@@ -163,9 +163,9 @@ Result<std::int64_t> AuditTrail::WriteCheckpoint(storage::Database& database) {
 
 Result<AuditPage> AuditTrail::Search(storage::Transaction& tx, const AuditFilter& filter) const {
   storage::Params params;
-  std::string sql = "SELECT " + std::string(kEventColumns) + " FROM audit_events" +
-                    WhereClause(filter, params, true) + " ORDER BY seq DESC LIMIT $" +
-                    std::to_string(params.size() + 1);
+  const std::string where = WhereClause(filter, params, true);  // fills params first
+  const std::string sql = "SELECT " + std::string(kEventColumns) + " FROM audit_events" + where +
+                          " ORDER BY seq DESC LIMIT $" + std::to_string(params.size() + 1);
   const int limit = std::max(1, filter.limit);
   params.push_back(std::int64_t{limit} + 1);
   AuditPage page;
