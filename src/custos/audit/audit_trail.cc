@@ -1,6 +1,8 @@
 #include "custos/audit/audit_trail.h"
 
+#include <algorithm>
 #include <charconv>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -67,6 +69,12 @@ std::string WhereClause(const AuditFilter& filter, storage::Params& params, bool
   return where;
 }
 
+struct ChainHead {
+  std::uint64_t transaction_serial = 0;
+  std::int64_t sequence = 0;
+  std::string hash;
+};
+
 struct Checkpoint {
   std::int64_t sequence = 0;
   std::string hash;
@@ -83,18 +91,22 @@ AuditTrail::AuditTrail(const Clock& clock, std::shared_ptr<const CheckpointSigne
     : clock_(clock), signer_(std::move(signer)), options_(std::move(options)) {}
 
 Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
-  CUSTOS_RETURN_IF_ERROR(LockChain(tx));
-  std::int64_t last_sequence = 0;
-  std::string last_hash(kGenesisHash);
-  CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", {},
-                                  [&](const storage::Row& row) {
-                                    last_sequence = row.Int(0);
-                                    last_hash = row.String(1);
-                                    return false;
-                                  }));
-  event.sequence = last_sequence + 1;
+  // The head of the chain, read once per transaction: while the transaction holds the write lock
+  // (SQLite) or the chain lock (PostgreSQL) nobody else can move it.
+  thread_local ChainHead head;
+  if (head.transaction_serial != tx.serial()) {
+    CUSTOS_RETURN_IF_ERROR(LockChain(tx));
+    head = ChainHead{tx.serial(), 0, std::string(kGenesisHash)};
+    CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", {},
+                                    [&](const storage::Row& row) {
+                                      head.sequence = row.Int(0);
+                                      head.hash = row.String(1);
+                                      return false;
+                                    }));
+  }
+  event.sequence = head.sequence + 1;
   event.time = clock_.Now();
-  event.prev_hash = std::move(last_hash);
+  event.prev_hash = head.hash;
   event.hash = ComputeEventHash(event);
   const std::string time = FormatTimestamp(event.time);
   CUSTOS_RETURN_IF_ERROR(
@@ -107,6 +119,8 @@ Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
                   event.outcome, event.source_address, event.request_id, event.details, event.prev_hash,
                   event.hash})
           .status());
+  head.sequence = event.sequence;
+  head.hash = event.hash;
   if (signer_ && options_.checkpoint_every_events > 0 &&
       event.sequence % options_.checkpoint_every_events == 0) {
     CUSTOS_RETURN_IF_ERROR(InsertCheckpoint(tx, event.sequence, event.hash, time, nullptr));
@@ -201,6 +215,77 @@ Result<std::int64_t> AuditTrail::Length(storage::Transaction& tx) {
   return tx.QueryInt("SELECT COALESCE(MAX(seq), 0) FROM audit_events");
 }
 
+namespace {
+
+// What one worker found in its slice [first, last] of the chain.
+struct SliceReport {
+  std::int64_t events = 0;
+  std::int64_t checkpoints = 0;
+  std::int64_t last_sequence = 0;  // the last good event read
+  std::string first_prev_hash;     // prev_hash of the slice's first event, to join the slices
+  std::string last_hash;
+  std::optional<std::int64_t> bad_sequence;
+  std::string problem;
+};
+
+Status VerifySlice(storage::Database& database, std::int64_t first, std::int64_t last,
+                   const std::multimap<std::int64_t, Checkpoint>& checkpoints, SliceReport& out) {
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
+  std::int64_t expected = first;
+  std::string previous_hash;
+  std::string encoding;
+  auto next_checkpoint = checkpoints.lower_bound(first);
+  auto fail = [&out](std::int64_t sequence, std::string problem) {
+    out.bad_sequence = sequence;
+    out.problem = std::move(problem);
+    return false;
+  };
+  CUSTOS_RETURN_IF_ERROR(tx->Query(
+      "SELECT " + std::string(kEventColumns) + " FROM audit_events WHERE seq >= $1 AND seq <= $2 ORDER BY seq",
+      {first, last}, [&](const storage::Row& row) {
+        const std::int64_t sequence = row.Int(0);
+        ++out.events;
+        if (sequence != expected) {
+          return fail(expected, sequence > expected ? "event " + std::to_string(expected) + " is missing"
+                                                    : "sequence out of order");
+        }
+        EventFieldViews fields{row.Text(0), row.Text(1), row.Text(2), row.Text(3), row.Text(4),
+                               row.Text(5), row.Text(6), row.Text(7), std::nullopt, row.Text(9),
+                               row.Text(10), row.Text(11), row.Text(12), row.Text(13), row.Text(14)};
+        if (!row.IsNull(8)) fields.patient_id = row.Text(8);
+        const std::string_view stored_hash = row.Text(15);
+        if (sequence == first) {
+          out.first_prev_hash.assign(fields.prev_hash);
+        } else if (fields.prev_hash != previous_hash) {
+          return fail(sequence, "event " + std::to_string(sequence) + " does not chain to the event before it");
+        }
+        encoding.clear();
+        AppendCanonicalEncoding(fields, encoding);
+        if (HexEncode(Sha256(encoding)) != stored_hash) {
+          return fail(sequence, "event " + std::to_string(sequence) + " was altered (hash mismatch)");
+        }
+        for (; next_checkpoint != checkpoints.end() && next_checkpoint->first <= sequence; ++next_checkpoint) {
+          if (next_checkpoint->first != sequence) continue;
+          ++out.checkpoints;
+          if (next_checkpoint->second.hash != stored_hash) {
+            return fail(sequence, "event " + std::to_string(sequence) + " differs from its signed checkpoint (" +
+                                      next_checkpoint->second.source + ")");
+          }
+        }
+        previous_hash.assign(stored_hash);
+        out.last_sequence = sequence;
+        ++expected;
+        return true;
+      }));
+  if (!out.bad_sequence && out.last_sequence != last) {
+    fail(out.last_sequence + 1, "event " + std::to_string(out.last_sequence + 1) + " is missing");
+  }
+  out.last_hash = previous_hash;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const VerifyOptions& options) {
   VerifyReport report;
   auto fail = [&report](std::int64_t sequence, std::string problem) {
@@ -211,17 +296,21 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
     }
   };
 
-  CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
-
-  // Checkpoints from the table and the anchor file, by sequence.
+  // One snapshot fixes what is verified: the last sequence and every checkpoint. Events appended
+  // while verification runs are left for the next run.
+  std::int64_t last = 0;
   std::multimap<std::int64_t, Checkpoint> checkpoints;
-  CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT seq, hash, time, key_id, signature FROM audit_checkpoints", {},
-                                   [&](const storage::Row& row) {
-                                     checkpoints.emplace(row.Int(0),
-                                                         Checkpoint{row.Int(0), row.String(1), row.String(2),
-                                                                    row.String(3), row.String(4), "table"});
-                                     return true;
-                                   }));
+  {
+    CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
+    CUSTOS_ASSIGN_OR_RETURN(last, Length(*tx));
+    CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT seq, hash, time, key_id, signature FROM audit_checkpoints", {},
+                                     [&](const storage::Row& row) {
+                                       checkpoints.emplace(row.Int(0), Checkpoint{row.Int(0), row.String(1),
+                                                                                  row.String(2), row.String(3),
+                                                                                  row.String(4), "table"});
+                                       return true;
+                                     }));
+  }
   if (!options.anchor_file.empty()) {
     std::ifstream in(options.anchor_file);
     std::string line;
@@ -242,11 +331,9 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
   for (const auto& [sequence, checkpoint] : checkpoints) {
     bool trusted = false;
     for (const auto& key : options.trusted_public_keys) {
-      if (CheckpointSigner::KeyIdOf(key) == checkpoint.key_id &&
-          CheckpointSigner::VerifySignature(key, CheckpointMessage(sequence, checkpoint.hash, checkpoint.time),
-                                            checkpoint.signature)) {
-        trusted = true;
-      }
+      trusted = trusted || (CheckpointSigner::KeyIdOf(key) == checkpoint.key_id &&
+                            CheckpointSigner::VerifySignature(
+                                key, CheckpointMessage(sequence, checkpoint.hash, checkpoint.time), checkpoint.signature));
     }
     if (!trusted) {
       fail(sequence, "checkpoint at sequence " + std::to_string(sequence) + " (" + checkpoint.source +
@@ -254,58 +341,40 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
     }
   }
 
-  std::int64_t expected = 1;
+  // Slices verified in parallel, then joined: each slice's first event must chain to the last
+  // event of the slice before it.
+  const int threads = static_cast<int>(std::clamp<std::int64_t>(last / 50000, 1, std::max(1, options.threads)));
+  std::vector<SliceReport> slices(static_cast<size_t>(threads));
+  std::vector<Status> statuses(static_cast<size_t>(threads));
+  std::vector<std::thread> workers;
+  const std::int64_t per_slice = last / threads;
+  for (int i = 0; i < threads; ++i) {
+    const std::int64_t first = 1 + i * per_slice;
+    const std::int64_t end = i + 1 == threads ? last : (i + 1) * per_slice;
+    workers.emplace_back([&, i, first, end] {
+      statuses[static_cast<size_t>(i)] = VerifySlice(database, first, end, checkpoints, slices[static_cast<size_t>(i)]);
+    });
+  }
+  for (auto& worker : workers) worker.join();
   std::string previous_hash(kGenesisHash);
-  std::string encoding;
-  std::string computed;
-  auto next_checkpoint = checkpoints.begin();
-  CUSTOS_RETURN_IF_ERROR(tx->Query(
-      "SELECT " + std::string(kEventColumns) + " FROM audit_events ORDER BY seq", {},
-      [&](const storage::Row& row) {
-        const std::int64_t sequence = row.Int(0);
-        ++report.events_checked;
-        if (sequence != expected) {
-          fail(expected, sequence > expected ? "event " + std::to_string(expected) + " is missing"
-                                             : "sequence out of order");
-          return false;
-        }
-        EventFieldViews fields{row.Text(0), row.Text(1), row.Text(2), row.Text(3), row.Text(4),
-                               row.Text(5), row.Text(6), row.Text(7), std::nullopt, row.Text(9),
-                               row.Text(10), row.Text(11), row.Text(12), row.Text(13), row.Text(14)};
-        if (!row.IsNull(8)) fields.patient_id = row.Text(8);
-        const std::string_view stored_hash = row.Text(15);
-        if (fields.prev_hash != previous_hash) {
-          fail(sequence, "event " + std::to_string(sequence) + " does not chain to the event before it");
-          return false;
-        }
-        encoding.clear();
-        AppendCanonicalEncoding(fields, encoding);
-        computed = HexEncode(Sha256(encoding));
-        if (computed != stored_hash) {
-          fail(sequence, "event " + std::to_string(sequence) + " was altered (hash mismatch)");
-          return false;
-        }
-        while (next_checkpoint != checkpoints.end() && next_checkpoint->first <= sequence) {
-          if (next_checkpoint->first == sequence) {
-            ++report.checkpoints_checked;
-            if (next_checkpoint->second.hash != stored_hash) {
-              fail(sequence, "event " + std::to_string(sequence) + " differs from its signed checkpoint (" +
-                                 next_checkpoint->second.source + ")");
-              return false;
-            }
-          }
-          ++next_checkpoint;
-        }
-        previous_hash.assign(stored_hash);
-        report.last_sequence = sequence;
-        ++expected;
-        return true;
-      }));
-  if (report.ok && next_checkpoint != checkpoints.end()) {
-    fail(report.last_sequence + 1,
-         "the trail ends at sequence " + std::to_string(report.last_sequence) +
-             " but a signed checkpoint (" + next_checkpoint->second.source + ") vouches for sequence " +
-             std::to_string(next_checkpoint->first) + ": events were removed from the end");
+  for (int i = 0; i < threads; ++i) {
+    CUSTOS_RETURN_IF_ERROR(statuses[static_cast<size_t>(i)]);
+    const SliceReport& slice = slices[static_cast<size_t>(i)];
+    report.events_checked += slice.events;
+    report.checkpoints_checked += slice.checkpoints;
+    const std::int64_t first = 1 + i * per_slice;
+    if (slice.bad_sequence) fail(*slice.bad_sequence, slice.problem);
+    if (slice.events > 0 && !slice.bad_sequence && slice.first_prev_hash != previous_hash) {
+      fail(first, "event " + std::to_string(first) + " does not chain to the event before it");
+    }
+    previous_hash = slice.last_hash;
+    if (!slice.bad_sequence && report.ok) report.last_sequence = slice.last_sequence;
+  }
+  auto beyond = checkpoints.upper_bound(last);
+  if (beyond != checkpoints.end()) {
+    fail(last + 1, "the trail ends at sequence " + std::to_string(last) + " but a signed checkpoint (" +
+                       beyond->second.source + ") vouches for sequence " + std::to_string(beyond->first) +
+                       ": events were removed from the end");
   }
   return report;
 }

@@ -60,6 +60,7 @@ struct VerifyOptions {
   // against the signer's own key when the trail has one.
   std::vector<std::string> trusted_public_keys;
   std::string anchor_file;  // empty: none
+  int threads = 2;          // slices of the chain verified in parallel
 };
 
 class AuditTrail final : public AuditSink {

@@ -1,5 +1,6 @@
 #include "custos/storage/database.h"
 
+#include <atomic>
 #include <charconv>
 #include <cstdlib>
 
@@ -37,6 +38,11 @@ std::int64_t OwnedRow::Int(int column) const {
 double OwnedRow::Double(int column) const {
   if (!values_[column]) return 0;
   return std::strtod(values_[column]->c_str(), nullptr);
+}
+
+Transaction::Transaction() {
+  static std::atomic<std::uint64_t> next_serial{1};
+  serial_ = next_serial.fetch_add(1, std::memory_order_relaxed);
 }
 
 Result<std::vector<OwnedRow>> Transaction::QueryAll(std::string_view sql, const Params& params) {

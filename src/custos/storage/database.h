@@ -105,6 +105,9 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   virtual Backend backend() const = 0;
+  // A number no other transaction of this process has, for caches that live as long as one
+  // transaction.
+  std::uint64_t serial() const { return serial_; }
 
   // Runs a statement that returns no rows; the value is the number of rows it changed.
   // kConflict for a unique or primary-key violation, kInvalidArgument for other constraint
@@ -127,7 +130,10 @@ class Transaction {
   Result<std::int64_t> QueryInt(std::string_view sql, const Params& params = {});
 
  protected:
-  Transaction() = default;
+  Transaction();
+
+ private:
+  std::uint64_t serial_;
 };
 
 enum class TransactionMode {
