@@ -113,23 +113,7 @@ Result<std::optional<Accounts::StoredUser>> Accounts::FindByUsername(storage::Tr
 }
 
 Result<User> Accounts::LoadUser(storage::Transaction& tx, const std::string& id) {
-  CUSTOS_ASSIGN_OR_RETURN(
-      auto row, tx.QueryOne("SELECT id, username, display_name, disabled, locked_until, totp_enabled, "
-                            "must_change_password, created_at, last_login_at FROM users WHERE id = $1",
-                            {id}));
-  if (!row) return Status::NotFound("no such user");
-  User user;
-  user.id = row->String(0);
-  user.username = row->String(1);
-  user.display_name = row->String(2);
-  user.disabled = row->Bool(3);
-  user.locked = !row->IsNull(4) && row->Text(4) > FormatTimestamp(clock_.Now());
-  user.totp_enabled = row->Bool(5);
-  user.must_change_password = row->Bool(6);
-  user.created_at = row->String(7);
-  user.last_login_at = row->OptionalString(8);
-  CUSTOS_ASSIGN_OR_RETURN(user.roles, LoadRoles(tx, user.id));
-  return user;
+  return ReadUser(tx, id, clock_.Now());
 }
 
 Status Accounts::RecordFailure(const StoredUser* user, const std::string& attempted, std::string_view reason,
@@ -296,6 +280,10 @@ Status Accounts::Logout(const RequestContext& context) {
 }
 
 Result<User> Accounts::Me(const RequestContext& context) {
+  // The request was just authenticated, so the session cache holds a fresh copy.
+  if (auto session = sessions_.Cached(context.session_id); session && session->user_id == context.actor_id) {
+    return session->user;
+  }
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
   return LoadUser(*tx, context.actor_id);
 }

@@ -17,6 +17,7 @@
 #include "custos/auth/passwords.h"
 #include "custos/auth/permissions.h"
 #include "custos/auth/sessions.h"
+#include "custos/auth/user.h"
 #include "custos/core/clock.h"
 #include "custos/core/request_context.h"
 #include "custos/storage/database.h"
@@ -28,19 +29,6 @@ struct AccountPolicy {
   std::chrono::seconds lockout{30 * 60};
   PasswordHashCost hash_cost;
   std::chrono::seconds challenge_lifetime{5 * 60};
-};
-
-struct User {
-  std::string id;
-  std::string username;
-  std::string display_name;
-  std::vector<Role> roles;
-  bool disabled = false;
-  bool locked = false;
-  bool totp_enabled = false;
-  bool must_change_password = false;
-  std::string created_at;
-  std::optional<std::string> last_login_at;
 };
 
 struct NewUser {

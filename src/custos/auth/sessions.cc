@@ -11,16 +11,6 @@ SessionStore::SessionStore(storage::Database& database, const Clock& clock, Sess
 
 std::string SessionStore::HashToken(std::string_view token) { return HexEncode(Sha256(token)); }
 
-Result<std::vector<Role>> LoadRoles(storage::Transaction& tx, const std::string& user_id) {
-  std::vector<Role> roles;
-  CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role", {user_id},
-                                  [&](const storage::Row& row) {
-                                    if (auto role = ParseRole(row.Text(0))) roles.push_back(*role);
-                                    return true;
-                                  }));
-  return roles;
-}
-
 Result<std::string> SessionStore::Create(storage::Transaction& tx, const std::string& user_id,
                                          std::string_view source_address) {
   const std::string token = NewSecretToken();
@@ -34,27 +24,27 @@ Result<std::string> SessionStore::Create(storage::Transaction& tx, const std::st
   return token;
 }
 
-Result<SessionStore::Cached> SessionStore::Load(const std::string& token_hash, Timestamp now) {
+Result<SessionStore::CacheEntry> SessionStore::Load(const std::string& token_hash, Timestamp now) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
-  CUSTOS_ASSIGN_OR_RETURN(
-      auto row, tx->QueryOne("SELECT s.user_id, s.last_seen_at, s.expires_at, u.username, u.display_name, "
-                             "u.disabled, u.totp_enabled, u.must_change_password FROM sessions s "
-                             "JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-                             {token_hash}));
-  if (!row || row->Bool(5)) return Status::Unauthenticated("not logged in");
-  Cached cached;
+  CUSTOS_ASSIGN_OR_RETURN(auto row, tx->QueryOne("SELECT user_id, last_seen_at, expires_at FROM sessions "
+                                                 "WHERE token_hash = $1",
+                                                 {token_hash}));
+  if (!row) return Status::Unauthenticated("not logged in");
+  auto user = ReadUser(*tx, row->String(0), now);
+  if (!user.ok() || user->disabled) return Status::Unauthenticated("not logged in");
+  CacheEntry cached;
   cached.session.token_hash = token_hash;
-  cached.session.user_id = row->String(0);
-  cached.session.username = row->String(3);
-  cached.session.display_name = row->String(4);
-  CUSTOS_ASSIGN_OR_RETURN(cached.session.roles, LoadRoles(*tx, cached.session.user_id));
-  const bool is_admin = std::find(cached.session.roles.begin(), cached.session.roles.end(), Role::kAdmin) !=
-                        cached.session.roles.end();
-  if (row->Bool(7)) {
+  cached.session.user_id = user->id;
+  cached.session.username = user->username;
+  cached.session.display_name = user->display_name;
+  cached.session.roles = user->roles;
+  const bool is_admin = std::find(user->roles.begin(), user->roles.end(), Role::kAdmin) != user->roles.end();
+  if (user->must_change_password) {
     cached.session.restriction = SessionRestriction::kPasswordChangeRequired;
-  } else if (is_admin && policy_.require_admin_totp && !row->Bool(6)) {
+  } else if (is_admin && policy_.require_admin_totp && !user->totp_enabled) {
     cached.session.restriction = SessionRestriction::kTotpEnrollmentRequired;
   }
+  cached.session.user = std::move(user).value();
   cached.last_seen_at = ParseTimestamp(row->Text(1)).value_or(Timestamp{});
   cached.persisted_last_seen_at = cached.last_seen_at;
   cached.expires_at = ParseTimestamp(row->Text(2)).value_or(Timestamp{});
@@ -62,23 +52,30 @@ Result<SessionStore::Cached> SessionStore::Load(const std::string& token_hash, T
   return cached;
 }
 
+std::optional<AuthenticatedSession> SessionStore::Cached(const std::string& token_hash) {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(token_hash);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second.session;
+}
+
 Result<AuthenticatedSession> SessionStore::Authenticate(std::string_view token) {
   if (token.empty()) return Status::Unauthenticated("not logged in");
   const std::string token_hash = HashToken(token);
   const Timestamp now = clock_.Now();
-  std::optional<Cached> entry;
+  std::optional<CacheEntry> entry;
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(token_hash);
     if (it != cache_.end() && now - it->second.validated_at < policy_.revalidate_after) entry = it->second;
   }
   if (!entry) {
-    Result<Cached> result = Load(token_hash, now);
+    Result<CacheEntry> result = Load(token_hash, now);
     if (!result.ok()) {
       Forget(token_hash);
       return result.status();
     }
-    Cached loaded = std::move(result).value();
+    CacheEntry loaded = std::move(result).value();
     std::lock_guard lock(mutex_);
     auto it = cache_.find(token_hash);
     // Another request on this node may have seen the session more recently than the database.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "custos/auth/permissions.h"
+#include "custos/auth/user.h"
 #include "custos/core/clock.h"
 #include "custos/storage/database.h"
 
@@ -45,6 +46,7 @@ struct AuthenticatedSession {
   std::string display_name;
   std::vector<Role> roles;
   SessionRestriction restriction = SessionRestriction::kNone;
+  User user;  // as read when the session was last validated (at most `revalidate_after` ago)
 };
 
 class SessionStore {
@@ -66,6 +68,9 @@ class SessionStore {
                    const std::string& except_token_hash = {});
   // Drops cached sessions of a user so that changed roles or restrictions apply at once.
   void ForgetUser(const std::string& user_id);
+  // The cached session for a token hash, without touching the database or the idle clock;
+  // nullopt when it is not cached. For data about the caller right after Authenticate().
+  std::optional<AuthenticatedSession> Cached(const std::string& token_hash);
   // Sessions used within the idle timeout.
   Result<std::int64_t> CountActive(storage::Transaction& tx) const;
 
@@ -73,14 +78,14 @@ class SessionStore {
   static std::string HashToken(std::string_view token);
 
  private:
-  struct Cached {
+  struct CacheEntry {
     AuthenticatedSession session;
     Timestamp expires_at;
     Timestamp last_seen_at;
     Timestamp persisted_last_seen_at;
     Timestamp validated_at;
   };
-  Result<Cached> Load(const std::string& token_hash, Timestamp now);
+  Result<CacheEntry> Load(const std::string& token_hash, Timestamp now);
   void Forget(const std::string& token_hash);
   Status Delete(const std::string& token_hash);
 
@@ -88,10 +93,8 @@ class SessionStore {
   const Clock& clock_;
   SessionPolicy policy_;
   std::mutex mutex_;
-  std::unordered_map<std::string, Cached> cache_;  // GUARDED_BY(mutex_)
+  std::unordered_map<std::string, CacheEntry> cache_;  // GUARDED_BY(mutex_)
 };
 
-// Loads a user's roles (unknown role names, from a newer version, are skipped).
-Result<std::vector<Role>> LoadRoles(storage::Transaction& tx, const std::string& user_id);
 
 }  // namespace custos::auth

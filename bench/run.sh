@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make bench`: the figures of docs/BENCHMARKS.md, measured on this machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=build/dev
+EVENTS=${EVENTS:-1000000}
+
+echo "== audit appends inside transactions (SQLite, WAL)"
+"$BUILD/bench/audit_bench" --benchmark_min_time=3 --benchmark_counters_tabular=true
+
+echo "== custos audit verify over $EVENTS events"
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+"$BUILD/bench/audit_fill" "$data" "$EVENTS"
+for run in 1 2 3; do "$BUILD/custos" audit verify --data-dir "$data" --log-level warn; done
+
+echo "== HTTP: authenticated GET /api/v1/auth/me vs hello world, wrk -t2 -c64"
+bench/http_throughput.sh
