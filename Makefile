@@ -61,13 +61,13 @@ run: build
 ## PostgreSQL 15, then the browser tests in Chromium
 test: build build-asan
 	tests/with_postgres.sh bash -c 'ctest --preset dev && ctest --preset asan'
-	CUSTOS_BIN=$(CUSTOS) tests/e2e/run.sh
+	CUSTOS_E2E_SKIP_BUILD=1 CUSTOS_BIN=$(CUSTOS) tests/e2e/run.sh
 
 test-unit: build
 	tests/with_postgres.sh ctest --preset dev
 
 test-e2e: build
-	CUSTOS_BIN=$(CUSTOS) tests/e2e/run.sh
+	CUSTOS_E2E_SKIP_BUILD=1 CUSTOS_BIN=$(CUSTOS) tests/e2e/run.sh
 
 ## bench: the figures in docs/BENCHMARKS.md
 bench: build

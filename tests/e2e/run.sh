@@ -3,10 +3,10 @@
 #
 #   CUSTOS_BIN=build/dev/custos tests/e2e/run.sh
 #
-# Builds nothing: it needs the custos binary and web/dist (npm --prefix web run build) and
-# web/node_modules (npm --prefix web ci). It makes a temporary data folder, seeds the demo
-# users, starts `custos serve` on a free port, runs `npm --prefix web run e2e` with CUSTOS_URL
-# set, and always stops the server and removes the folder. Exits with the tests' status.
+# Needs the custos binary. Installs web/node_modules (npm ci) when missing and builds web/dist
+# (skip with CUSTOS_E2E_SKIP_BUILD=1). It makes a temporary data folder, seeds the demo users,
+# starts `custos serve` on a free port, runs `npm --prefix web run e2e` with CUSTOS_URL set, and
+# always stops the server and removes the folder. Exits with the tests' status.
 # Headless: needs no display. Set CUSTOS_SCREENSHOT_DIR to keep screenshots of the dashboard.
 set -euo pipefail
 
@@ -20,9 +20,11 @@ if [[ ! -x "$CUSTOS_BIN" ]]; then
   echo "run.sh: no custos binary at $CUSTOS_BIN (build it, or set CUSTOS_BIN)" >&2
   exit 2
 fi
-if [[ ! -f web/dist/index.html ]]; then
-  echo "run.sh: web/dist is missing; run: npm --prefix web ci && npm --prefix web run build" >&2
-  exit 2
+if [[ ! -d web/node_modules ]]; then
+  npm --prefix web ci --no-audit --no-fund
+fi
+if [[ "${CUSTOS_E2E_SKIP_BUILD:-0}" != 1 || ! -f web/dist/index.html ]]; then
+  npm --prefix web run build
 fi
 
 DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/custos-e2e-data.XXXXXX")"

@@ -1,0 +1,297 @@
+// Typed client for the Custos HTTP API v1 (docs/API.md is the contract).
+//
+// Every call is same-origin and carries the HttpOnly `custos_session` cookie; the token in the
+// login answer is deliberately ignored so that nothing readable by script ever holds it.
+// Failures surface as one type, ApiError, carrying the server's {code, message, field}.
+
+export interface Me {
+  id: string;
+  username: string;
+  display_name: string;
+  roles: string[];
+  permissions: string[];
+  totp_enabled: boolean;
+  totp_required: boolean;
+  must_change_password: boolean;
+  idle_timeout_seconds: number;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  display_name: string;
+  roles: string[];
+  disabled: boolean;
+  locked: boolean;
+  totp_enabled: boolean;
+  must_change_password: boolean;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface RoleInfo {
+  name: string;
+  description: string;
+  permissions: string[];
+}
+
+export interface PermissionInfo {
+  name: string;
+  description: string;
+}
+
+export interface RolesAnswer {
+  roles: RoleInfo[];
+  permissions: PermissionInfo[];
+}
+
+export interface SystemInfo {
+  name: string;
+  version: string;
+  demo_mode: boolean;
+  backend: string;
+}
+
+export interface AuditEvent {
+  sequence: number;
+  time: string;
+  /** The actor's id (a user id, or e.g. "cli:operator"). */
+  actor: string;
+  /** The actor's username when the server sends it; filters match on it. */
+  actor_name?: string | null;
+  role: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  patient_id: string | null;
+  purpose_of_use: string;
+  outcome: string;
+  source_address: string;
+  request_id: string;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  patient?: string;
+  action?: string;
+  object_type?: string;
+  outcome?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface AuditVerifyAnswer {
+  ok: boolean;
+  events_checked: number;
+  checkpoints_checked: number;
+  last_sequence?: number;
+  first_bad_sequence?: number | null;
+  problem?: string | null;
+}
+
+export interface Page {
+  next_cursor?: string | null;
+}
+
+export interface TotpEnrollment {
+  secret: string;
+  otpauth_uri: string;
+  qr_svg: string;
+}
+
+export type LoginAnswer =
+  | { kind: 'signed_in'; user: Me }
+  | { kind: 'totp_required'; challenge: string };
+
+export type LoginRequest =
+  | { username: string; password: string }
+  | { challenge: string; code: string };
+
+/** The one error type of the client: an HTTP failure with the server's error body. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | undefined;
+
+  constructor(status: number, code: string, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** Error codes that end the session as far as the web app is concerned. */
+const SESSION_ENDED_CODE = 'unauthenticated';
+export const TOTP_ENROLLMENT_REQUIRED = 'totp_enrollment_required';
+/** The server's answer (403) to a user who must replace a password an administrator set. */
+export const PASSWORD_CHANGE_REQUIRED = 'password_change_required';
+const BROADCAST_CODES = new Set([SESSION_ENDED_CODE, TOTP_ENROLLMENT_REQUIRED, PASSWORD_CHANGE_REQUIRED]);
+
+type Listener = (error: ApiError) => void;
+const listeners = new Set<Listener>();
+
+/**
+ * Registers a callback for failures every screen must react to the same way (session ended,
+ * second factor must be enrolled, password must be changed). Returns the function that unregisters it.
+ */
+export function onSessionProblem(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  /** When false, a 401/403 is only thrown, not broadcast (login and the first session check). */
+  broadcast?: boolean;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  let code = 'internal';
+  let message = `The server answered ${response.status} ${response.statusText}`.trim();
+  let field: string | undefined;
+  try {
+    const body: unknown = await response.json();
+    const error = isRecord(body) ? body.error : undefined;
+    if (isRecord(error)) {
+      if (typeof error.code === 'string') code = error.code;
+      if (typeof error.message === 'string' && error.message !== '') message = error.message;
+      if (typeof error.field === 'string' && error.field !== '') field = error.field;
+    }
+  } catch {
+    // Not JSON (a proxy's error page, say): keep the status line as the message.
+  }
+  return new ApiError(response.status, code, message, field);
+}
+
+async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const { method = 'GET', body, broadcast = true } = options;
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const init: RequestInit = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, init);
+  } catch {
+    throw new ApiError(0, 'unavailable', 'The server cannot be reached. Check the connection and try again.');
+  }
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    if (broadcast && BROADCAST_CODES.has(error.code)) {
+      for (const listener of listeners) listener(error);
+    }
+    throw error;
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text === '' ? undefined : JSON.parse(text)) as T;
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+// Auth ------------------------------------------------------------------------------------------
+
+export async function login(body: LoginRequest): Promise<LoginAnswer> {
+  const answer = await request<{ totp_required?: boolean; challenge?: string; user?: Me }>(
+    '/auth/login',
+    { method: 'POST', body, broadcast: false },
+  );
+  if (answer.totp_required === true && typeof answer.challenge === 'string') {
+    return { kind: 'totp_required', challenge: answer.challenge };
+  }
+  if (answer.user === undefined) {
+    throw new ApiError(200, 'internal', 'The server signed you in but did not say who you are.');
+  }
+  return { kind: 'signed_in', user: answer.user };
+}
+
+export const logout = (): Promise<void> =>
+  request<void>('/auth/logout', { method: 'POST', broadcast: false });
+
+/** The signed-in user; `broadcast: false` for the silent check at start-up. */
+export const getMe = (broadcast = true): Promise<Me> => request<Me>('/auth/me', { broadcast });
+
+export const changePassword = (current_password: string, new_password: string): Promise<void> =>
+  request<void>('/auth/password', { method: 'POST', body: { current_password, new_password } });
+
+export const enrollTotp = (): Promise<TotpEnrollment> =>
+  request<TotpEnrollment>('/auth/totp/enroll', { method: 'POST' });
+
+export const confirmTotp = (code: string): Promise<void> =>
+  request<void>('/auth/totp/confirm', { method: 'POST', body: { code } });
+
+// System and dashboard --------------------------------------------------------------------------
+
+export const getSystem = (): Promise<SystemInfo> => request<SystemInfo>('/system', { broadcast: false });
+
+export const getDashboard = (): Promise<{ counts: Record<string, number> }> =>
+  request<{ counts: Record<string, number> }>('/dashboard');
+
+// Users -----------------------------------------------------------------------------------------
+
+export const listUsers = (q: string, cursor?: string | null): Promise<{ users: User[] } & Page> =>
+  request<{ users: User[] } & Page>(`/users${query({ q, cursor, limit: 50 })}`);
+
+export interface NewUser {
+  username: string;
+  display_name: string;
+  password: string;
+  roles: string[];
+}
+
+export const createUser = (user: NewUser): Promise<User> =>
+  request<User>('/users', { method: 'POST', body: user });
+
+export const updateUser = (
+  id: string,
+  change: { display_name?: string; roles?: string[] },
+): Promise<User> => request<User>(`/users/${encodeURIComponent(id)}`, { method: 'PATCH', body: change });
+
+export type UserAction = 'disable' | 'enable' | 'unlock' | 'reset-totp';
+
+export const userAction = (id: string, action: UserAction): Promise<User> =>
+  request<User>(`/users/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
+
+export const resetPassword = (id: string, new_password: string): Promise<User> =>
+  request<User>(`/users/${encodeURIComponent(id)}/reset-password`, {
+    method: 'POST',
+    body: { new_password },
+  });
+
+export const getRoles = (): Promise<RolesAnswer> => request<RolesAnswer>('/roles');
+
+// Audit -----------------------------------------------------------------------------------------
+
+export const listAuditEvents = (
+  filter: AuditFilter,
+  cursor?: string | null,
+): Promise<{ events: AuditEvent[] } & Page> =>
+  request<{ events: AuditEvent[] } & Page>(
+    `/audit/events${query({ ...filter, cursor, limit: 50 })}`,
+  );
+
+/** Same-origin address of the CSV export for `filter` (a plain link; the cookie authenticates it). */
+export const auditCsvUrl = (filter: AuditFilter): string =>
+  `/api/v1/audit/events.csv${query({ ...filter })}`;
+
+export const verifyAudit = (): Promise<AuditVerifyAnswer> =>
+  request<AuditVerifyAnswer>('/audit/verify');
