@@ -69,12 +69,6 @@ std::string WhereClause(const AuditFilter& filter, storage::Params& params, bool
   return where;
 }
 
-struct ChainHead {
-  std::uint64_t transaction_serial = 0;
-  std::int64_t sequence = 0;
-  std::string hash;
-};
-
 struct Checkpoint {
   std::int64_t sequence = 0;
   std::string hash;
@@ -91,10 +85,17 @@ AuditTrail::AuditTrail(const Clock& clock, std::shared_ptr<const CheckpointSigne
     : clock_(clock), signer_(std::move(signer)), options_(std::move(options)) {}
 
 Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
-  // The head of the chain, read once per transaction: while the transaction holds the write lock
-  // (SQLite) or the chain lock (PostgreSQL) nobody else can move it.
-  thread_local ChainHead head;
-  if (head.transaction_serial != tx.serial()) {
+  std::optional<ChainHead> cached;
+  {
+    std::lock_guard lock(heads_mutex_);
+    for (const auto& head : heads_) {
+      if (head.transaction_serial == tx.serial()) cached = head;
+    }
+  }
+  ChainHead head;
+  if (cached) {
+    head = std::move(*cached);
+  } else {
     CUSTOS_RETURN_IF_ERROR(LockChain(tx));
     head = ChainHead{tx.serial(), 0, std::string(kGenesisHash)};
     CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", {},
@@ -121,6 +122,22 @@ Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
           .status());
   head.sequence = event.sequence;
   head.hash = event.hash;
+  {
+    // Keep the heads of the most recent transactions; more than run at once on any pool.
+    constexpr size_t kHeadsKept = 64;
+    std::lock_guard lock(heads_mutex_);
+    auto it = std::find_if(heads_.begin(), heads_.end(),
+                           [&](const ChainHead& h) { return h.transaction_serial == head.transaction_serial; });
+    if (it != heads_.end()) {
+      *it = head;
+    } else if (heads_.size() < kHeadsKept) {
+      heads_.push_back(head);
+    } else {
+      *std::min_element(heads_.begin(), heads_.end(), [](const ChainHead& a, const ChainHead& b) {
+        return a.transaction_serial < b.transaction_serial;
+      }) = head;
+    }
+  }
   if (signer_ && options_.checkpoint_every_events > 0 &&
       event.sequence % options_.checkpoint_every_events == 0) {
     CUSTOS_RETURN_IF_ERROR(InsertCheckpoint(tx, event.sequence, event.hash, time, nullptr));
@@ -278,7 +295,7 @@ Status VerifySlice(storage::Database& database, std::int64_t first, std::int64_t
         return true;
       }));
   if (!out.bad_sequence && out.last_sequence != last) {
-    fail(out.last_sequence + 1, "event " + std::to_string(out.last_sequence + 1) + " is missing");
+    fail(expected, "event " + std::to_string(expected) + " is missing");
   }
   out.last_hash = previous_hash;
   return Status::Ok();
@@ -303,6 +320,11 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
     CUSTOS_ASSIGN_OR_RETURN(last, Length(*tx));
+    // Sequences start at 1: anything below was put there by hand.
+    CUSTOS_ASSIGN_OR_RETURN(auto below, tx->QueryOne("SELECT MIN(seq) FROM audit_events WHERE seq < 1"));
+    if (below && !below->IsNull(0)) {
+      fail(below->Int(0), "event " + std::to_string(below->Int(0)) + " should not exist: sequences start at 1");
+    }
     CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT seq, hash, time, key_id, signature FROM audit_checkpoints", {},
                                      [&](const storage::Row& row) {
                                        checkpoints.emplace(row.Int(0), Checkpoint{row.Int(0), row.String(1),

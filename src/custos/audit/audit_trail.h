@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,8 +57,8 @@ struct VerifyReport {
 };
 
 struct VerifyOptions {
-  // Public keys whose checkpoint signatures are accepted (hex). Empty: checkpoints are checked
-  // against the signer's own key when the trail has one.
+  // Public keys whose checkpoint signatures are accepted (hex). A checkpoint signed by any other
+  // key fails verification; with an empty list, every checkpoint does.
   std::vector<std::string> trusted_public_keys;
   std::string anchor_file;  // empty: none
   int threads = 2;          // slices of the chain verified in parallel
@@ -93,12 +94,22 @@ class AuditTrail final : public AuditSink {
   const CheckpointSigner* signer() const { return signer_.get(); }
 
  private:
+  struct ChainHead {
+    std::uint64_t transaction_serial = 0;
+    std::int64_t sequence = 0;
+    std::string hash;
+  };
   Status InsertCheckpoint(storage::Transaction& tx, std::int64_t sequence, const std::string& hash,
                           const std::string& time, std::string* anchor_line);
 
   const Clock& clock_;
   std::shared_ptr<const CheckpointSigner> signer_;
   AuditTrailOptions options_;
+  // The chain head as last extended by each recent transaction (by serial), so that a
+  // transaction reads it from the database once. Only an optimisation: a transaction whose entry
+  // was evicted simply reads the head again (it sees its own appends).
+  std::mutex heads_mutex_;
+  std::vector<ChainHead> heads_;  // GUARDED_BY(heads_mutex_)
 };
 
 }  // namespace custos::audit

@@ -233,6 +233,14 @@ Result<LoginResult> Accounts::Login(const LoginRequest& request, const RequestCo
     }
   }
 
+  // The password step checks this too; the code step must, or guessing codes would go on
+  // after the lockout.
+  if (request.challenge && user->locked_until && *user->locked_until > now) {
+    CUSTOS_RETURN_IF_ERROR(RecordFailure(&*user, attempted, "locked", context));
+    return Status::PermissionDenied("this account is locked after too many failed logins; try again later "
+                                    "or ask an administrator")
+        .WithReason("account_locked");
+  }
   if (user->disabled) {
     CUSTOS_RETURN_IF_ERROR(RecordFailure(&*user, attempted, "disabled", context));
     return Status::PermissionDenied("this account is disabled").WithReason("account_disabled");

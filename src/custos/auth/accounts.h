@@ -4,7 +4,8 @@
 // failures in a row lock the account for `lockout` (an administrator can unlock sooner);
 // a TOTP second factor when the user has enrolled one, required for admins where policy says
 // so. Every login, failure, lockout and administrative change is written to the audit trail in
-// the same transaction as the change. Messages never say whether a username exists.
+// the same transaction as the change. A wrong username and a wrong password get the same answer;
+// only a locked account says that it is locked (so that its owner knows to call for help).
 // Thread-safe; share one instance.
 #pragma once
 

@@ -673,7 +673,7 @@ TEST_F(AccountsTest, WrongCodeCountsAsAFailedLogin) {
 // BUG: Accounts::Login does not check locked_until on the second step (the `request.challenge`
 // branch), so someone holding the password and a challenge can keep guessing codes after the
 // account locked, and a right code logs in (CompleteLogin then clears the lock).
-TEST_F(AccountsTest, DISABLED_LockedAccountRefusesTheSecondStep) {
+TEST_F(AccountsTest, LockedAccountRefusesTheSecondStep) {
   ASSERT_OK(Create("jane"));
   const std::string secret = EnrollTotp(TokenFor("jane"));
   const std::string right = CodeNow(secret);
@@ -830,6 +830,30 @@ TEST_F(AccountsTest, ChangingRolesAppliesToLiveSessionsAtOnce) {
   const Json details = Json::parse(events[0].details);
   EXPECT_EQ(details["roles_before"], Json::array({"coder"}));
   EXPECT_EQ(details["roles"], Json::array({"auditor"}));
+}
+
+TEST_F(AccountsTest, MeShowsTheCallerAndFollowsChangesAtOnce) {
+  ASSERT_OK_AND_ASSIGN(User user, Create("jane", {"coder"}));
+  const std::string token = TokenFor("jane");
+  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(token));
+  const RequestContext context = ContextOf(session);
+  ASSERT_OK_AND_ASSIGN(User me, accounts_->Me(context));
+  EXPECT_EQ(me.id, user.id);
+  EXPECT_EQ(me.username, "jane");
+  EXPECT_EQ(me.display_name, "User jane");
+  EXPECT_TRUE(me.last_login_at.has_value());
+
+  UserChanges changes;
+  changes.display_name = "Jane Renamed";
+  changes.roles = std::vector<std::string>{"auditor"};
+  ASSERT_OK(accounts_->UpdateUser(Operator(), user.id, changes));
+  // No clock movement: the cached copy must not hide the change.
+  ASSERT_OK_AND_ASSIGN(me, accounts_->Me(context));
+  EXPECT_EQ(me.display_name, "Jane Renamed");
+  EXPECT_EQ(me.roles, std::vector<Role>{Role::kAuditor});
+  ASSERT_OK(sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(me, accounts_->Me(context));
+  EXPECT_EQ(me.display_name, "Jane Renamed");
 }
 
 TEST_F(AccountsTest, UnknownUserIdIsNotFound) {
