@@ -70,7 +70,8 @@ class SqliteConnection {
     sqlite3_busy_timeout(db, options.busy_timeout_ms);
     CUSTOS_RETURN_IF_ERROR(connection->Exec(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;"));
+        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
+        "PRAGMA wal_autocheckpoint=8192;"));
     return connection;
   }
 
