@@ -19,14 +19,16 @@ struct Fixture {
   SystemClock clock;
 
   Fixture() {
-    dir = std::filesystem::temp_directory_path() / ("custos-audit-bench-" + std::to_string(::getpid()));
+    dir = std::filesystem::temp_directory_path() /
+          ("custos-audit-bench-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     database = std::move(storage::OpenSqliteDatabase({(dir / "bench.db").string(), 2}).value());
     CUSTOS_CHECK(storage::Migrate(*database).ok());
     auto signer = audit::CheckpointSigner::LoadOrCreate((dir / "key").string());
-    trail = std::make_unique<audit::AuditTrail>(clock, std::shared_ptr<audit::CheckpointSigner>(std::move(*signer)),
-                                                audit::AuditTrailOptions{1000, ""});
+    trail = std::make_unique<audit::AuditTrail>(
+        clock, std::shared_ptr<audit::CheckpointSigner>(std::move(*signer)),
+        audit::AuditTrailOptions{1000, ""});
   }
   ~Fixture() {
     trail.reset();
@@ -54,7 +56,12 @@ void BM_AuditAppend(benchmark::State& state) {
   }
   state.SetItemsProcessed(n);
 }
-BENCHMARK(BM_AuditAppend)->ArgName("events_per_transaction")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
+BENCHMARK(BM_AuditAppend)
+    ->ArgName("events_per_transaction")
+    ->Arg(1)
+    ->Arg(10)
+    ->Arg(100)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace custos

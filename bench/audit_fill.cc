@@ -25,9 +25,10 @@ int main(int argc, char** argv) {
   while (written < total) {
     auto tx = (*runtime)->database().Begin();
     for (int i = 0; i < 10000 && written < total; ++i, ++written) {
-      auto event = audit::AuditEvent::For(context, "patient.read", "Patient", std::to_string(written))
-                       .WithPatient("p" + std::to_string(written % 1000))
-                       .WithDetails({{"fields", "demographics"}});
+      auto event =
+          audit::AuditEvent::For(context, "patient.read", "Patient", std::to_string(written))
+              .WithPatient("p" + std::to_string(written % 1000))
+              .WithDetails({{"fields", "demographics"}});
       if (!(*runtime)->audit_trail().Record(**tx, std::move(event)).ok()) return 2;
     }
     if (!(*tx)->Commit().ok()) return 2;

@@ -64,8 +64,10 @@ class RawDatabase {
     std::vector<std::vector<std::optional<std::string>>> rows;
     sqlite3_stmt* stmt = nullptr;
     const char* sql =
-        "SELECT seq, time, actor, actor_name, role, action, object_type, object_id, patient_id, purpose_of_use, "
-        "outcome, source_address, request_id, details, prev_hash, hash FROM audit_events ORDER BY seq";
+        "SELECT seq, time, actor, actor_name, role, action, object_type, object_id, patient_id, "
+        "purpose_of_use, "
+        "outcome, source_address, request_id, details, prev_hash, hash FROM audit_events ORDER BY "
+        "seq";
     if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
       ADD_FAILURE() << sqlite3_errmsg(db_);
       return rows;
@@ -88,9 +90,10 @@ class RawDatabase {
 
   void SetHashes(std::int64_t seq, const std::string& prev_hash, const std::string& hash) {
     sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db_, "UPDATE audit_events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3", -1, &stmt,
-                                 nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db_, "UPDATE audit_events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+                           -1, &stmt, nullptr),
+        SQLITE_OK);
     sqlite3_bind_text(stmt, 1, prev_hash.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(stmt, 2, hash.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(stmt, 3, seq);
@@ -101,7 +104,8 @@ class RawDatabase {
   std::int64_t Count(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     std::int64_t value = -1;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
       value = sqlite3_column_int64(stmt, 0);
     }
     sqlite3_finalize(stmt);
@@ -113,9 +117,11 @@ class RawDatabase {
 };
 
 // The hash an attacker who knows the algorithm computes for a row (fields as stored).
-std::string RecomputeHash(const std::vector<std::optional<std::string>>& row, const std::string& prev_hash) {
-  audit::EventFieldViews fields{*row[0], *row[1], *row[2], *row[3], *row[4], *row[5], *row[6], *row[7],
-                                std::nullopt, *row[9], *row[10], *row[11], *row[12], *row[13], prev_hash};
+std::string RecomputeHash(const std::vector<std::optional<std::string>>& row,
+                          const std::string& prev_hash) {
+  audit::EventFieldViews fields{*row[0],  *row[1],  *row[2],  *row[3],      *row[4],
+                                *row[5],  *row[6],  *row[7],  std::nullopt, *row[9],
+                                *row[10], *row[11], *row[12], *row[13],     prev_hash};
   if (row[8]) fields.patient_id = *row[8];
   std::string encoding;
   audit::AppendCanonicalEncoding(fields, encoding);
@@ -136,8 +142,10 @@ class AuditTamperTest : public ::testing::Test {
       auto database = storage::OpenSqliteDatabase({golden_->File("custos.db")});
       ASSERT_OK(database);
       ASSERT_OK(storage::Migrate(**database));
-      audit::AuditTrail trail(clock, std::shared_ptr<const audit::CheckpointSigner>(std::move(signer).value()),
-                              {.checkpoint_every_events = kCheckpointEvery, .anchor_file = golden_->File("anchors.jsonl")});
+      audit::AuditTrail trail(
+          clock, std::shared_ptr<const audit::CheckpointSigner>(std::move(signer).value()),
+          {.checkpoint_every_events = kCheckpointEvery,
+           .anchor_file = golden_->File("anchors.jsonl")});
       int recorded = 0;
       for (int batch = 1; recorded < kEvents; ++batch) {
         auto tx = (*database)->Begin();
@@ -150,8 +158,9 @@ class AuditTamperTest : public ::testing::Test {
           context.roles = "him_analyst";
           context.source_address = "10.1.2." + std::to_string(recorded % 7);
           context.request_id = "req-" + std::to_string(recorded);
-          auto event = audit::AuditEvent::For(context, recorded % 3 ? "patient.read" : "user.update",
-                                              recorded % 3 ? "Patient" : "user", "obj-" + std::to_string(recorded));
+          auto event = audit::AuditEvent::For(
+              context, recorded % 3 ? "patient.read" : "user.update",
+              recorded % 3 ? "Patient" : "user", "obj-" + std::to_string(recorded));
           if (recorded % 3) event.WithPatient("patient-" + std::to_string(recorded % 5));
           event.WithDetails({{"n", recorded}});
           ASSERT_OK(trail.Record(**tx, std::move(event)));
@@ -229,13 +238,17 @@ TEST_F(AuditTamperTest, IntactCopyVerifies) {
 TEST_F(AuditTamperTest, AppendOnlyTriggersRefuseUpdateAndDelete) {
   {
     RawDatabase raw(DatabasePath());
-    EXPECT_NE(raw.Exec("UPDATE audit_events SET actor_name = 'mallory' WHERE seq = 5").find("append-only"),
+    EXPECT_NE(raw.Exec("UPDATE audit_events SET actor_name = 'mallory' WHERE seq = 5")
+                  .find("append-only"),
               std::string::npos);
-    EXPECT_NE(raw.Exec("DELETE FROM audit_events WHERE seq = 5").find("append-only"), std::string::npos);
+    EXPECT_NE(raw.Exec("DELETE FROM audit_events WHERE seq = 5").find("append-only"),
+              std::string::npos);
     EXPECT_NE(raw.Exec("DELETE FROM audit_events").find("append-only"), std::string::npos);
-    EXPECT_NE(raw.Exec("UPDATE audit_checkpoints SET hash = 'x' WHERE seq = 10").find("append-only"),
+    EXPECT_NE(
+        raw.Exec("UPDATE audit_checkpoints SET hash = 'x' WHERE seq = 10").find("append-only"),
+        std::string::npos);
+    EXPECT_NE(raw.Exec("DELETE FROM audit_checkpoints WHERE seq = 50").find("append-only"),
               std::string::npos);
-    EXPECT_NE(raw.Exec("DELETE FROM audit_checkpoints WHERE seq = 50").find("append-only"), std::string::npos);
     EXPECT_EQ(raw.Count("SELECT COUNT(*) FROM audit_events"), kEvents);
   }
   // Through the storage layer too.
@@ -248,7 +261,8 @@ TEST_F(AuditTamperTest, AppendOnlyTriggersRefuseUpdateAndDelete) {
     ASSERT_OK(tx);
     const auto changed = (*tx)->Execute(sql);
     EXPECT_FALSE(changed.ok()) << sql;
-    EXPECT_NE(changed.status().message().find("append-only"), std::string::npos) << changed.status().ToString();
+    EXPECT_NE(changed.status().message().find("append-only"), std::string::npos)
+        << changed.status().ToString();
   }
   database->reset();
   const audit::VerifyReport report = Verify();
@@ -315,9 +329,10 @@ TEST_F(AuditTamperTest, SwappedEventsAreNamed) {
     RawDatabase raw(DatabasePath());
     raw.MustExec(kDropEventTriggers);
     // Swap the contents of rows 30 and 31; the sequence numbers stay in place.
-    raw.MustExec("UPDATE audit_events SET seq = -30 WHERE seq = 30;"
-                 "UPDATE audit_events SET seq = 30 WHERE seq = 31;"
-                 "UPDATE audit_events SET seq = 31 WHERE seq = -30;");
+    raw.MustExec(
+        "UPDATE audit_events SET seq = -30 WHERE seq = 30;"
+        "UPDATE audit_events SET seq = 30 WHERE seq = 31;"
+        "UPDATE audit_events SET seq = 31 WHERE seq = -30;");
     EXPECT_EQ(raw.Count("SELECT COUNT(*) FROM audit_events"), kEvents);
   }
   ExpectBrokenAt(30);
@@ -328,8 +343,9 @@ TEST_F(AuditTamperTest, RenumberedEventsAreNamed) {
   {
     RawDatabase raw(DatabasePath());
     raw.MustExec(kDropEventTriggers);
-    raw.MustExec("DELETE FROM audit_events WHERE seq = 23;"
-                 "UPDATE audit_events SET seq = seq - 1 WHERE seq > 23;");
+    raw.MustExec(
+        "DELETE FROM audit_events WHERE seq = 23;"
+        "UPDATE audit_events SET seq = seq - 1 WHERE seq > 23;");
   }
   ExpectBrokenAt(23);
 }
@@ -347,8 +363,10 @@ TEST_F(AuditTamperTest, ForgedEventBeforeTheFirstIsCaught) {
     {
       RawDatabase raw(copy.File("custos.db"));
       raw.MustExec("INSERT INTO audit_events SELECT " + std::string(seq) +
-                   ", time, actor, 'clerk9', role, action, object_type, object_id, patient_id, purpose_of_use, "
-                   "outcome, source_address, request_id, details, prev_hash, hash FROM audit_events WHERE seq = 1");
+                   ", time, actor, 'clerk9', role, action, object_type, object_id, patient_id, "
+                   "purpose_of_use, "
+                   "outcome, source_address, request_id, details, prev_hash, hash FROM "
+                   "audit_events WHERE seq = 1");
       ASSERT_EQ(raw.Count("SELECT COUNT(*) FROM audit_events WHERE actor_name = 'clerk9'"), 1);
     }
     auto database = storage::OpenSqliteDatabase({copy.File("custos.db")});
@@ -374,7 +392,8 @@ TEST_F(AuditTamperTest, TruncatedTailWithItsCheckpointsIsCaughtByTheAnchorFile) 
     RawDatabase raw(DatabasePath());
     raw.MustExec(kDropEventTriggers);
     raw.MustExec(kDropCheckpointTriggers);
-    raw.MustExec("DELETE FROM audit_events WHERE seq >= 41; DELETE FROM audit_checkpoints WHERE seq >= 41;");
+    raw.MustExec(
+        "DELETE FROM audit_events WHERE seq >= 41; DELETE FROM audit_checkpoints WHERE seq >= 41;");
     EXPECT_EQ(raw.Count("SELECT MAX(seq) FROM audit_checkpoints"), 40);
   }
   const audit::VerifyReport report = Verify();
@@ -461,8 +480,8 @@ TEST_F(AuditTamperTest, CheckpointsForgedWithAnotherKeyAreRefused) {
       const std::string time = *rows[static_cast<size_t>(seq - 1)][1];
       const std::string signature = (*forger)->Sign(audit::CheckpointMessage(seq, hash, time));
       raw.MustExec("INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (" +
-                   std::to_string(seq) + ", '" + hash + "', '" + time + "', '" + (*forger)->key_id() + "', '" +
-                   signature + "')");
+                   std::to_string(seq) + ", '" + hash + "', '" + time + "', '" +
+                   (*forger)->key_id() + "', '" + signature + "')");
     }
   }
   const audit::VerifyReport report = Verify(/*with_anchor=*/false);
@@ -476,7 +495,8 @@ TEST_F(AuditTamperTest, EditedCheckpointIsRefused) {
   {
     RawDatabase raw(DatabasePath());
     raw.MustExec(kDropCheckpointTriggers);
-    raw.MustExec("UPDATE audit_checkpoints SET time = '2030-01-01T00:00:00.000000Z' WHERE seq = 30");
+    raw.MustExec(
+        "UPDATE audit_checkpoints SET time = '2030-01-01T00:00:00.000000Z' WHERE seq = 30");
   }
   ExpectBrokenAt(30);
 }
@@ -508,15 +528,17 @@ class AuditTamperLargeTest : public ::testing::Test {
     auto database = storage::OpenSqliteDatabase({golden_->File("custos.db")});
     ASSERT_OK(database);
     ASSERT_OK(storage::Migrate(**database));
-    audit::AuditTrail trail(clock, std::shared_ptr<const audit::CheckpointSigner>(std::move(signer).value()),
-                            {.checkpoint_every_events = 1000});
+    audit::AuditTrail trail(
+        clock, std::shared_ptr<const audit::CheckpointSigner>(std::move(signer).value()),
+        {.checkpoint_every_events = 1000});
     RequestContext context = RequestContext::System("system:test", "test");
     for (int batch = 0; batch < kLargeEvents / 10000; ++batch) {
       auto tx = (*database)->Begin();
       ASSERT_OK(tx);
       for (int i = 0; i < 10000; ++i) {
         clock.Advance(std::chrono::milliseconds(10));
-        ASSERT_OK(trail.Record(**tx, audit::AuditEvent::For(context, "patient.read", "Patient", std::to_string(i))));
+        ASSERT_OK(trail.Record(
+            **tx, audit::AuditEvent::For(context, "patient.read", "Patient", std::to_string(i))));
       }
       ASSERT_OK((*tx)->Commit());
     }
@@ -586,7 +608,8 @@ TEST_F(AuditTamperLargeTest, TamperingIsNamedTheSameWhateverTheSlicing) {
   // The first event of the second slice (2 threads: 75001; 3 threads: 50001) and of the third.
   for (std::int64_t seq : {50001, 75001, 100001, 150000}) {
     SCOPED_TRACE("edited " + std::to_string(seq));
-    EXPECT_EQ(TamperAndVerify("UPDATE audit_events SET object_id = 'x' WHERE seq = " + std::to_string(seq)),
+    EXPECT_EQ(TamperAndVerify("UPDATE audit_events SET object_id = 'x' WHERE seq = " +
+                              std::to_string(seq)),
               (std::vector<std::int64_t>{seq, seq, seq}));
   }
   // Swapped across the boundary of two slices.

@@ -49,7 +49,8 @@ class CliTest : public ::testing::Test {
 
   // Runs `custos args...` in the temp dir with stdin from `input`. Adds --data-dir unless
   // `with_data_dir` is false.
-  Outcome Run(std::vector<std::string> args, bool with_data_dir = true, const std::string& input = "") {
+  Outcome Run(std::vector<std::string> args, bool with_data_dir = true,
+              const std::string& input = "") {
     if (with_data_dir) {
       args.push_back("--data-dir");
       args.push_back(DataDir());
@@ -113,13 +114,15 @@ class CliTest : public ::testing::Test {
     std::string joined;
     for (const auto& a : args) joined += a + " ";
     Outcome outcome = Run(std::move(args));
-    EXPECT_EQ(outcome.exit_code, 0) << joined << "\nstdout: " << outcome.out << "\nstderr: " << outcome.err;
+    EXPECT_EQ(outcome.exit_code, 0)
+        << joined << "\nstdout: " << outcome.out << "\nstderr: " << outcome.err;
     return outcome;
   }
 
   Outcome AddUser(const std::string& username, const std::vector<std::string>& roles,
                   std::string_view password = kPassword) {
-    std::vector<std::string> args = {"user", "add", "--username", username, "--password", std::string(password)};
+    std::vector<std::string> args = {"user",   "add",        "--username",
+                                     username, "--password", std::string(password)};
     for (const auto& role : roles) {
       args.push_back("--role");
       args.push_back(role);
@@ -163,10 +166,12 @@ class CliTest : public ::testing::Test {
   std::int64_t CountEvents(const std::string& where = "1=1") {
     sqlite3* db = nullptr;
     std::int64_t count = -1;
-    if (sqlite3_open_v2((DataDir() + "/custos.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    if (sqlite3_open_v2((DataDir() + "/custos.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+        SQLITE_OK) {
       sqlite3_stmt* stmt = nullptr;
       const std::string sql = "SELECT COUNT(*) FROM audit_events WHERE " + where;
-      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+          sqlite3_step(stmt) == SQLITE_ROW) {
         count = sqlite3_column_int64(stmt, 0);
       }
       sqlite3_finalize(stmt);
@@ -178,9 +183,12 @@ class CliTest : public ::testing::Test {
   // Edits the database file as an attacker with file access would.
   void Tamper(const std::string& sql) {
     sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open_v2((DataDir() + "/custos.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_open_v2((DataDir() + "/custos.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
+        SQLITE_OK);
     char* error = nullptr;
-    const std::string script = "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete; " + sql;
+    const std::string script =
+        "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete; " + sql;
     const int rc = sqlite3_exec(db, script.c_str(), nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
     sqlite3_free(error);
@@ -238,7 +246,8 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Run({}, false).exit_code, 2);
   EXPECT_EQ(Run({"frobnicate"}, false).exit_code, 2);
   EXPECT_EQ(Run({"user"}).exit_code, 2);
-  EXPECT_EQ(Run({"user", "add", "--password", std::string(kPassword), "--role", "coder"}).exit_code, 2);
+  EXPECT_EQ(Run({"user", "add", "--password", std::string(kPassword), "--role", "coder"}).exit_code,
+            2);
   EXPECT_EQ(Run({"init", "--no-such-flag"}).exit_code, 2);
   EXPECT_EQ(Run({"init", "--set", "novalue"}).exit_code, 2);
 }
@@ -296,8 +305,9 @@ TEST_F(CliTest, UserAddCreatesAUserThatListShows) {
 }
 
 TEST_F(CliTest, UserAddReadsThePasswordFromStandardInput) {
-  const Outcome add = Run({"user", "add", "--username", "pat", "--role", "registrar", "--data-dir", DataDir()},
-                          false, std::string(kPassword) + "\n");
+  const Outcome add =
+      Run({"user", "add", "--username", "pat", "--role", "registrar", "--data-dir", DataDir()},
+          false, std::string(kPassword) + "\n");
   EXPECT_EQ(add.exit_code, 0) << add.err;
   EXPECT_OK(LoginStatus("pat", kPassword));
 }
@@ -345,7 +355,8 @@ TEST_F(CliTest, UserDisable) {
 
 TEST_F(CliTest, UserRoles) {
   ASSERT_EQ(AddUser("jane", {"coder"}).exit_code, 0);
-  const Outcome roles = RunOk({"user", "roles", "--username", "jane", "--role", "roi_specialist", "--role", "auditor"});
+  const Outcome roles = RunOk(
+      {"user", "roles", "--username", "jane", "--role", "roi_specialist", "--role", "auditor"});
   EXPECT_NE(roles.out.find("jane: auditor,roi_specialist"), std::string::npos) << roles.out;
   EXPECT_EQ(ListLine("jane"), "jane\tactive\tauditor,roi_specialist\tno\t-");
   EXPECT_EQ(CountEvents("action = 'user.update'"), 1);
@@ -383,7 +394,8 @@ TEST_F(CliTest, AuditPubkeyPrintsTheSigningKey) {
   const Outcome pubkey = RunOk({"audit", "pubkey"});
   ASSERT_EQ(pubkey.out.size(), 65u) << pubkey.out;
   EXPECT_EQ(pubkey.out.back(), '\n');
-  for (char c : pubkey.out.substr(0, 64)) EXPECT_TRUE(std::isxdigit(static_cast<unsigned char>(c))) << pubkey.out;
+  for (char c : pubkey.out.substr(0, 64))
+    EXPECT_TRUE(std::isxdigit(static_cast<unsigned char>(c))) << pubkey.out;
   auto signer = audit::CheckpointSigner::LoadOrCreate(DataDir() + "/audit-signing.key");
   ASSERT_OK(signer);
   EXPECT_EQ(pubkey.out.substr(0, 64), (*signer)->public_key_hex());
@@ -395,7 +407,8 @@ TEST_F(CliTest, AuditVerifySaysIntact) {
   ASSERT_EQ(AddUser("jane", {"coder"}).exit_code, 0);
   const Outcome verify = RunOk({"audit", "verify"});
   EXPECT_NE(verify.out.find("audit trail intact"), std::string::npos) << verify.out;
-  EXPECT_NE(verify.out.find(std::to_string(CountEvents()) + " events"), std::string::npos) << verify.out;
+  EXPECT_NE(verify.out.find(std::to_string(CountEvents()) + " events"), std::string::npos)
+      << verify.out;
 }
 
 TEST_F(CliTest, AuditVerifyNamesTheTamperedSequence) {
@@ -419,8 +432,9 @@ TEST_F(CliTest, AuditVerifyCatchesATruncatedTail) {
   RunOk({"init", "--demo"});
   const std::int64_t events = CountEvents();
   ASSERT_GE(events, 4);
-  Tamper("DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_events WHERE seq > 2; "
-         "DELETE FROM audit_checkpoints;");
+  Tamper(
+      "DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_events WHERE seq > 2; "
+      "DELETE FROM audit_checkpoints;");
   const Outcome verify = Run({"audit", "verify"});
   EXPECT_EQ(verify.exit_code, 1) << verify.all();
   EXPECT_NE(verify.all().find("sequence 3"), std::string::npos) << verify.all();
@@ -490,7 +504,8 @@ TEST_F(CliTest, MigrateReportsTheSchemaVersion) {
 
 TEST_F(CliTest, WorksOnPostgres) {
   const PostgresSchema schema = CreatePostgresSchema();
-  if (schema.url.empty()) GTEST_SKIP() << "no PostgreSQL (set CUSTOS_TEST_POSTGRES_URL, or run tests/with_postgres.sh)";
+  if (schema.url.empty())
+    GTEST_SKIP() << "no PostgreSQL (set CUSTOS_TEST_POSTGRES_URL, or run tests/with_postgres.sh)";
   struct Drop {
     const PostgresSchema& schema;
     ~Drop() { DropPostgresSchema(schema); }
@@ -500,8 +515,8 @@ TEST_F(CliTest, WorksOnPostgres) {
   EXPECT_NE(init.out.find("database: postgres"), std::string::npos) << init.out;
   EXPECT_FALSE(std::filesystem::exists(DataDir() + "/custos.db"));
 
-  const Outcome add = Run({"user", "add", "--username", "pgjane", "--password", std::string(kPassword), "--role",
-                           "coder", "--database", schema.url});
+  const Outcome add = Run({"user", "add", "--username", "pgjane", "--password",
+                           std::string(kPassword), "--role", "coder", "--database", schema.url});
   EXPECT_EQ(add.exit_code, 0) << add.err;
   const Outcome list = RunOk({"user", "list", "--database", schema.url});
   EXPECT_NE(list.out.find("pgjane\tactive\tcoder"), std::string::npos) << list.out;
@@ -510,7 +525,8 @@ TEST_F(CliTest, WorksOnPostgres) {
   EXPECT_FALSE(std::filesystem::exists(DataDir() + "/custos.db"));
 
   RunOk({"user", "disable", "--username", "pgjane", "--database", schema.url});
-  EXPECT_NE(RunOk({"user", "list", "--database", schema.url}).out.find("pgjane\tdisabled"), std::string::npos);
+  EXPECT_NE(RunOk({"user", "list", "--database", schema.url}).out.find("pgjane\tdisabled"),
+            std::string::npos);
 
   const Outcome verify = RunOk({"audit", "verify", "--database", schema.url});
   EXPECT_NE(verify.out.find("audit trail intact"), std::string::npos) << verify.out;

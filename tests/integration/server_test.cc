@@ -56,7 +56,8 @@ TEST_P(ServerTest, HealthAndSystemArePublic) {
 }
 
 TEST_P(ServerTest, LoginGivesABearerTokenAndACookie) {
-  const HttpResult login = client().Post("/api/v1/auth/login", {{"username", "Admin"}, {"password", kPassword}});
+  const HttpResult login =
+      client().Post("/api/v1/auth/login", {{"username", "Admin"}, {"password", kPassword}});
   ASSERT_EQ(login.status, 200) << login.body;
   const std::string token = login.JsonBody()["token"];
   EXPECT_EQ(login.JsonBody()["user"]["username"], "admin");
@@ -66,18 +67,20 @@ TEST_P(ServerTest, LoginGivesABearerTokenAndACookie) {
   EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
 
   EXPECT_EQ(client().Get("/api/v1/auth/me", token).JsonBody()["username"], "admin");
-  const HttpResult by_cookie =
-      client().Send("GET", "/api/v1/auth/me", "", {{"Cookie", "theme=dark; custos_session=" + token}});
+  const HttpResult by_cookie = client().Send("GET", "/api/v1/auth/me", "",
+                                             {{"Cookie", "theme=dark; custos_session=" + token}});
   EXPECT_EQ(by_cookie.status, 200);
   EXPECT_EQ(by_cookie.JsonBody()["permissions"], Json::array({"dashboard.view", "users.manage"}));
   EXPECT_EQ(AuditEvents("action=auth.login&actor=admin").size(), 1u);
 }
 
 TEST_P(ServerTest, WrongPasswordIsRefusedAndAudited) {
-  const HttpResult result = client().Post("/api/v1/auth/login", {{"username", "coder"}, {"password", "wrong-password!"}});
+  const HttpResult result =
+      client().Post("/api/v1/auth/login", {{"username", "coder"}, {"password", "wrong-password!"}});
   EXPECT_EQ(result.status, 401);
   EXPECT_EQ(result.ErrorCode(), "invalid_credentials");
-  const HttpResult unknown = client().Post("/api/v1/auth/login", {{"username", "nobody"}, {"password", "whatever-it-is"}});
+  const HttpResult unknown =
+      client().Post("/api/v1/auth/login", {{"username", "nobody"}, {"password", "whatever-it-is"}});
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(unknown.JsonBody()["error"]["message"], result.JsonBody()["error"]["message"]);
   const Json events = AuditEvents("action=auth.login_failed");
@@ -90,9 +93,14 @@ TEST_P(ServerTest, WrongPasswordIsRefusedAndAudited) {
 
 TEST_P(ServerTest, FiveFailuresLockTheAccountUntilAnAdminUnlocks) {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    EXPECT_EQ(client().Post("/api/v1/auth/login", {{"username", "coder"}, {"password", "not-the-password"}}).status, 401);
+    EXPECT_EQ(
+        client()
+            .Post("/api/v1/auth/login", {{"username", "coder"}, {"password", "not-the-password"}})
+            .status,
+        401);
   }
-  const HttpResult locked = client().Post("/api/v1/auth/login", {{"username", "coder"}, {"password", kPassword}});
+  const HttpResult locked =
+      client().Post("/api/v1/auth/login", {{"username", "coder"}, {"password", kPassword}});
   EXPECT_EQ(locked.status, 403);
   EXPECT_EQ(locked.ErrorCode(), "account_locked");
   EXPECT_EQ(AuditEvents("action=auth.locked").size(), 1u);
@@ -102,7 +110,9 @@ TEST_P(ServerTest, FiveFailuresLockTheAccountUntilAnAdminUnlocks) {
   ASSERT_EQ(users.size(), 1u);
   EXPECT_EQ(users[0]["locked"], true);
   const std::string id = users[0]["id"];
-  EXPECT_EQ(client().Post("/api/v1/users/" + id + "/unlock", Json::object(), admin).JsonBody()["locked"], false);
+  EXPECT_EQ(
+      client().Post("/api/v1/users/" + id + "/unlock", Json::object(), admin).JsonBody()["locked"],
+      false);
   EXPECT_FALSE(Token("coder").empty());
 }
 
@@ -112,11 +122,13 @@ TEST_P(ServerTest, TotpSecondFactorCompletesLoginAndCodesWorkOnce) {
   ASSERT_EQ(enroll.status, 200) << enroll.body;
   const std::string secret = enroll.JsonBody()["secret"];
   EXPECT_NE(enroll.JsonBody()["qr_svg"].get<std::string>().find("<svg"), std::string::npos);
-  EXPECT_EQ(client().Post("/api/v1/auth/totp/confirm", {{"code", "000000"}}, token).ErrorField(), "code");
+  EXPECT_EQ(client().Post("/api/v1/auth/totp/confirm", {{"code", "000000"}}, token).ErrorField(),
+            "code");
   const std::string code = *auth::TotpCode(secret, server().clock().Now());
   ASSERT_EQ(client().Post("/api/v1/auth/totp/confirm", {{"code", code}}, token).status, 204);
 
-  const HttpResult first = client().Post("/api/v1/auth/login", {{"username", "registrar"}, {"password", kPassword}});
+  const HttpResult first =
+      client().Post("/api/v1/auth/login", {{"username", "registrar"}, {"password", kPassword}});
   ASSERT_EQ(first.status, 200);
   EXPECT_EQ(first.JsonBody()["totp_required"], true);
   EXPECT_FALSE(first.JsonBody().contains("token"));
@@ -124,18 +136,21 @@ TEST_P(ServerTest, TotpSecondFactorCompletesLoginAndCodesWorkOnce) {
   // The confirmation used this step's code: the login needs the next step's.
   server().clock().Advance(std::chrono::seconds(30));
   const std::string next = *auth::TotpCode(secret, server().clock().Now());
-  const HttpResult second = client().Post("/api/v1/auth/login", {{"challenge", challenge}, {"code", next}});
+  const HttpResult second =
+      client().Post("/api/v1/auth/login", {{"challenge", challenge}, {"code", next}});
   ASSERT_EQ(second.status, 200) << second.body;
   EXPECT_FALSE(second.JsonBody()["token"].get<std::string>().empty());
-  const HttpResult replay =
-      client().Post("/api/v1/auth/login", {{"username", "registrar"}, {"password", kPassword}, {"code", next}});
+  const HttpResult replay = client().Post(
+      "/api/v1/auth/login", {{"username", "registrar"}, {"password", kPassword}, {"code", next}});
   EXPECT_EQ(replay.ErrorCode(), "invalid_credentials");
 }
 
 TEST_P(ServerTest, CreatingAUserValidatesEachField) {
   const std::string admin = Token("admin");
-  const Json good = {{"username", "new.coder"}, {"display_name", "New Coder"},
-                     {"password", "a-long-enough-passphrase"}, {"roles", {"coder"}}};
+  const Json good = {{"username", "new.coder"},
+                     {"display_name", "New Coder"},
+                     {"password", "a-long-enough-passphrase"},
+                     {"roles", {"coder"}}};
   auto with = [&](const char* field, Json value) {
     Json body = good;
     body[field] = std::move(value);
@@ -148,7 +163,9 @@ TEST_P(ServerTest, CreatingAUserValidatesEachField) {
   EXPECT_EQ(with("username", "x").ErrorField(), "username");
   EXPECT_EQ(with("username", "bad name!").status, 400);
   EXPECT_EQ(with("display_name", 42).ErrorField(), "display_name");
-  EXPECT_EQ(client().Send("POST", "/api/v1/users", "{not json", {{"Authorization", "Bearer " + admin}}).ErrorField(),
+  EXPECT_EQ(client()
+                .Send("POST", "/api/v1/users", "{not json", {{"Authorization", "Bearer " + admin}})
+                .ErrorField(),
             "body");
 
   const HttpResult created = CreateUser(admin, good);
@@ -173,7 +190,9 @@ TEST_P(ServerTest, DisablingAUserEndsTheirSessionsAtOnce) {
   const std::string id = client().Get("/api/v1/users?q=coder", admin).JsonBody()["users"][0]["id"];
   ASSERT_EQ(client().Post("/api/v1/users/" + id + "/disable", Json::object(), admin).status, 200);
   EXPECT_EQ(client().Get("/api/v1/dashboard", coder).status, 401);
-  EXPECT_EQ(client().Post("/api/v1/auth/login", {{"username", "coder"}, {"password", kPassword}}).ErrorCode(),
+  EXPECT_EQ(client()
+                .Post("/api/v1/auth/login", {{"username", "coder"}, {"password", kPassword}})
+                .ErrorCode(),
             "account_disabled");
   const std::string self = client().Get("/api/v1/auth/me", admin).JsonBody()["id"];
   EXPECT_EQ(client().Post("/api/v1/users/" + self + "/disable", Json::object(), admin).status, 409);
@@ -202,13 +221,17 @@ TEST_P(ServerTest, LogoutEndsTheSessionAndClearsTheCookie) {
 TEST_P(ServerTest, PasswordChangeEndsOtherSessions) {
   const std::string first = Token("roi");
   const std::string second = Token("roi");
-  EXPECT_EQ(client().Post("/api/v1/auth/password",
-                          {{"current_password", "wrong-password-here"}, {"new_password", "a-brand-new-passphrase"}},
-                          first)
+  EXPECT_EQ(client()
+                .Post("/api/v1/auth/password",
+                      {{"current_password", "wrong-password-here"},
+                       {"new_password", "a-brand-new-passphrase"}},
+                      first)
                 .ErrorField(),
             "current_password");
-  ASSERT_EQ(client().Post("/api/v1/auth/password",
-                          {{"current_password", kPassword}, {"new_password", "a-brand-new-passphrase"}}, first)
+  ASSERT_EQ(client()
+                .Post("/api/v1/auth/password",
+                      {{"current_password", kPassword}, {"new_password", "a-brand-new-passphrase"}},
+                      first)
                 .status,
             204);
   EXPECT_EQ(client().Get("/api/v1/auth/me", first).status, 200);
@@ -218,17 +241,22 @@ TEST_P(ServerTest, PasswordChangeEndsOtherSessions) {
 
 TEST_P(ServerTest, AdminResetForcesAPasswordChange) {
   const std::string admin = Token("admin");
-  const std::string id = client().Get("/api/v1/users?q=privacy", admin).JsonBody()["users"][0]["id"];
-  ASSERT_EQ(client().Post("/api/v1/users/" + id + "/reset-password", {{"new_password", "temporary-passphrase-1"}}, admin)
+  const std::string id =
+      client().Get("/api/v1/users?q=privacy", admin).JsonBody()["users"][0]["id"];
+  ASSERT_EQ(client()
+                .Post("/api/v1/users/" + id + "/reset-password",
+                      {{"new_password", "temporary-passphrase-1"}}, admin)
                 .JsonBody()["must_change_password"],
             true);
   const std::string token = Login(server().port(), "privacy", "temporary-passphrase-1");
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(client().Get("/api/v1/dashboard", token).ErrorCode(), "password_change_required");
   EXPECT_EQ(client().Get("/api/v1/auth/me", token).status, 200);
-  ASSERT_EQ(client().Post("/api/v1/auth/password",
-                          {{"current_password", "temporary-passphrase-1"}, {"new_password", "my-own-passphrase-2"}},
-                          token)
+  ASSERT_EQ(client()
+                .Post("/api/v1/auth/password",
+                      {{"current_password", "temporary-passphrase-1"},
+                       {"new_password", "my-own-passphrase-2"}},
+                      token)
                 .status,
             204);
   EXPECT_EQ(client().Get("/api/v1/dashboard", token).status, 200);
@@ -238,7 +266,8 @@ TEST_P(ServerTest, AdminResetForcesAPasswordChange) {
 // each role that lacks it: a new route cannot skip access control.
 TEST_P(ServerTest, EveryRouteRefusesAnonymousCallersAndRolesWithoutThePermission) {
   std::map<std::string, std::string> tokens;
-  for (const auto& demo : server::DemoUsers()) tokens[std::string(demo.role)] = Token(std::string(demo.username));
+  for (const auto& demo : server::DemoUsers())
+    tokens[std::string(demo.role)] = Token(std::string(demo.username));
   int checked = 0;
   for (const http::Route& route : server().server().router().routes()) {
     if (!route.pattern.starts_with("/api/v1/") || route.access == http::Access::kPublic) continue;
@@ -247,16 +276,19 @@ TEST_P(ServerTest, EveryRouteRefusesAnonymousCallersAndRolesWithoutThePermission
       path.replace(open, path.find('}', open) - open + 1, "01NOSUCHID0000000000000000");
     }
     const std::string body = route.method == "GET" ? "" : "{}";
-    EXPECT_EQ(client().Send(route.method, path, body).status, 401) << route.method << " " << route.pattern;
+    EXPECT_EQ(client().Send(route.method, path, body).status, 401)
+        << route.method << " " << route.pattern;
     ++checked;
     if (route.access != http::Access::kPermission) continue;
     for (const auto& role : auth::AllRoles()) {
-      if (std::find(role.permissions.begin(), role.permissions.end(), *route.permission) != role.permissions.end()) {
+      if (std::find(role.permissions.begin(), role.permissions.end(), *route.permission) !=
+          role.permissions.end()) {
         continue;
       }
       if (!tokens.count(std::string(role.name))) continue;
       const HttpResult result =
-          client().Send(route.method, path, body, {{"Authorization", "Bearer " + tokens[std::string(role.name)]}});
+          client().Send(route.method, path, body,
+                        {{"Authorization", "Bearer " + tokens[std::string(role.name)]}});
       EXPECT_EQ(result.status, 403) << role.name << " " << route.method << " " << route.pattern;
       EXPECT_EQ(result.ErrorCode(), "permission_denied");
     }
@@ -281,12 +313,16 @@ TEST_P(ServerTest, OpenApiDescribesEveryRoute) {
 
 TEST_P(ServerTest, AuditorsSearchPageExportAndVerifyTheTrail) {
   const std::string auditor = Token("auditor");
-  for (int i = 0; i < 5; ++i) client().Post("/api/v1/auth/login", {{"username", "ghost"}, {"password", "x-y-z-w-v-u"}});
-  const Json first = client().Get("/api/v1/audit/events?action=auth.login_failed&limit=2", auditor).JsonBody();
+  for (int i = 0; i < 5; ++i)
+    client().Post("/api/v1/auth/login", {{"username", "ghost"}, {"password", "x-y-z-w-v-u"}});
+  const Json first =
+      client().Get("/api/v1/audit/events?action=auth.login_failed&limit=2", auditor).JsonBody();
   ASSERT_EQ(first["events"].size(), 2u);
   const std::string cursor = first["next_cursor"];
   const Json second =
-      client().Get("/api/v1/audit/events?action=auth.login_failed&limit=2&cursor=" + cursor, auditor).JsonBody();
+      client()
+          .Get("/api/v1/audit/events?action=auth.login_failed&limit=2&cursor=" + cursor, auditor)
+          .JsonBody();
   ASSERT_EQ(second["events"].size(), 2u);
   EXPECT_LT(second["events"][0]["sequence"].get<int>(), first["events"][1]["sequence"].get<int>());
   EXPECT_EQ(client().Get("/api/v1/audit/events?from=yesterday", auditor).ErrorField(), "from");
@@ -316,7 +352,8 @@ TEST_P(ServerTest, DashboardShowsWhatTheRoleMaySee) {
 }
 
 TEST_P(ServerTest, OversizedHeadersAndBodiesGet431And413) {
-  const HttpResult big_header = client().Send("GET", "/healthz", "", {{"X-Padding", std::string(9000, 'a')}});
+  const HttpResult big_header =
+      client().Send("GET", "/healthz", "", {{"X-Padding", std::string(9000, 'a')}});
   EXPECT_EQ(big_header.status, 431);
   EXPECT_EQ(big_header.ErrorCode(), "headers_too_large");
   HttpClient other(server().port());
@@ -333,8 +370,14 @@ TEST_P(ServerTest, UnknownRoutesAndMethodsAnswerJsonErrors) {
 }
 
 TEST_P(ServerTest, RequestIdsAreEchoedOrMade) {
-  EXPECT_EQ(client().Send("GET", "/healthz", "", {{"X-Request-Id", "trace-123"}}).Header("x-request-id"), "trace-123");
-  EXPECT_EQ(client().Send("GET", "/healthz", "", {{"X-Request-Id", "not/a sane:id"}}).Header("x-request-id").size(), 16u);
+  EXPECT_EQ(
+      client().Send("GET", "/healthz", "", {{"X-Request-Id", "trace-123"}}).Header("x-request-id"),
+      "trace-123");
+  EXPECT_EQ(client()
+                .Send("GET", "/healthz", "", {{"X-Request-Id", "not/a sane:id"}})
+                .Header("x-request-id")
+                .size(),
+            16u);
 }
 
 TEST_P(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
@@ -344,7 +387,8 @@ TEST_P(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
 
 TEST_P(ServerTest, LargeResponsesAreGzipped) {
   const HttpResult plain = client().Get("/api/v1/openapi.json");
-  const HttpResult zipped = client().Send("GET", "/api/v1/openapi.json", "", {{"Accept-Encoding", "gzip, br"}});
+  const HttpResult zipped =
+      client().Send("GET", "/api/v1/openapi.json", "", {{"Accept-Encoding", "gzip, br"}});
   EXPECT_EQ(zipped.Header("content-encoding"), "gzip");
   EXPECT_LT(zipped.body.size(), plain.body.size() / 2);
   std::string inflated(plain.body.size(), '\0');
@@ -372,18 +416,23 @@ TEST_P(ServerTest, MetricsCountRequestsPerRoute) {
 
 TEST_P(ServerTest, CrossOriginCookieWritesAreRefused) {
   const std::string token = Token("coder");
-  const HttpResult result = client().Send("POST", "/api/v1/auth/logout", "{}",
-                                          {{"Cookie", "custos_session=" + token}, {"Origin", "https://evil.example"}});
+  const HttpResult result =
+      client().Send("POST", "/api/v1/auth/logout", "{}",
+                    {{"Cookie", "custos_session=" + token}, {"Origin", "https://evil.example"}});
   EXPECT_EQ(result.status, 403);
   EXPECT_EQ(client().Get("/api/v1/auth/me", token).status, 200);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
-                         [](const auto& info) { return info.param == TestBackend::kSqlite ? "Sqlite" : "Postgres"; });
+INSTANTIATE_TEST_SUITE_P(Backends, ServerTest,
+                         ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
+                         [](const auto& info) {
+                           return info.param == TestBackend::kSqlite ? "Sqlite" : "Postgres";
+                         });
 
 // Behaviour that does not depend on the backend.
 TEST(ServerLimitsTest, SlowClientsAreCutOffWithoutHoldingUpOthers) {
-  TestServer server({.settings = {{"http.read_timeout_seconds", "1"}, {"http.idle_timeout_seconds", "1"}}});
+  TestServer server(
+      {.settings = {{"http.read_timeout_seconds", "1"}, {"http.idle_timeout_seconds", "1"}}});
   HttpClient slow(server.port());
   // Half a request, then silence: the server must drop it after the timeout.
   const std::string answer = slow.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n", 5000);
@@ -400,8 +449,11 @@ TEST(ServerLimitsTest, AdminsMustEnrolASecondFactorWhenRequired) {
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(client.Get("/api/v1/auth/me", token).JsonBody()["totp_required"], true);
   EXPECT_EQ(client.Get("/api/v1/users", token).ErrorCode(), "totp_enrollment_required");
-  const std::string secret = client.Post("/api/v1/auth/totp/enroll", Json::object(), token).JsonBody()["secret"];
-  ASSERT_EQ(client.Post("/api/v1/auth/totp/confirm", {{"code", *auth::TotpCode(secret, server.clock().Now())}}, token)
+  const std::string secret =
+      client.Post("/api/v1/auth/totp/enroll", Json::object(), token).JsonBody()["secret"];
+  ASSERT_EQ(client
+                .Post("/api/v1/auth/totp/confirm",
+                      {{"code", *auth::TotpCode(secret, server.clock().Now())}}, token)
                 .status,
             204);
   EXPECT_EQ(client.Get("/api/v1/users", token).status, 200);
@@ -419,7 +471,8 @@ TEST(ServerLimitsTest, ServesTheWebAppWithCacheHeadersAndRouteFallback) {
   EXPECT_EQ(index.Header("cache-control"), "no-cache");
   EXPECT_NE(index.Header("content-security-policy").find("default-src 'self'"), std::string::npos);
   EXPECT_EQ(client.Get("/patients/123").body, index.body);  // the app routes in the browser
-  const HttpResult asset = client.Send("GET", "/assets/app-1234.js", "", {{"Accept-Encoding", "gzip"}});
+  const HttpResult asset =
+      client.Send("GET", "/assets/app-1234.js", "", {{"Accept-Encoding", "gzip"}});
   EXPECT_EQ(asset.Header("cache-control"), "public, max-age=31536000, immutable");
   EXPECT_EQ(asset.Header("content-encoding"), "gzip");
   EXPECT_EQ(client.Get("/assets/missing.js").status, 404);

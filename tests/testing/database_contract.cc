@@ -932,7 +932,8 @@ TEST_P(DatabaseContractTest, FailedStatementSpoilsTheTransaction) {
   {
     ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
     ASSERT_OK(tx->Execute("INSERT INTO samples (id) VALUES (1)"));
-    EXPECT_EQ(tx->Execute("INSERT INTO samples (id) VALUES (1)").status().code(), StatusCode::kConflict);
+    EXPECT_EQ(tx->Execute("INSERT INTO samples (id) VALUES (1)").status().code(),
+              StatusCode::kConflict);
     EXPECT_EQ(tx->Execute("INSERT INTO samples (id) VALUES (2)").status().code(),
               StatusCode::kFailedPrecondition);
     EXPECT_EQ(tx->Commit().code(), StatusCode::kFailedPrecondition);
@@ -947,7 +948,8 @@ TEST_P(DatabaseContractTest, DdlAndReturningReportTheirOwnRowCounts) {
   ASSERT_OK_AND_ASSIGN(const std::int64_t inserted,
                        tx->Execute("INSERT INTO samples (id) VALUES (1), (2), (3)"));
   EXPECT_EQ(inserted, 3);
-  ASSERT_OK_AND_ASSIGN(const std::int64_t ddl, tx->Execute("CREATE TABLE other_samples (id INTEGER)"));
+  ASSERT_OK_AND_ASSIGN(const std::int64_t ddl,
+                       tx->Execute("CREATE TABLE other_samples (id INTEGER)"));
   EXPECT_EQ(ddl, 0);
   ASSERT_OK_AND_ASSIGN(const std::int64_t returned,
                        tx->Execute("INSERT INTO samples (id) VALUES (4), (5) RETURNING id"));

@@ -74,7 +74,8 @@ bool ReadResponse(int fd, HttpResult& result, bool& server_closes) {
   server_closes = false;
   while (pos != std::string::npos && pos < head.size()) {
     const size_t next = head.find("\r\n", pos + 2);
-    const std::string line = head.substr(pos + 2, (next == std::string::npos ? head.size() : next) - pos - 2);
+    const std::string line =
+        head.substr(pos + 2, (next == std::string::npos ? head.size() : next) - pos - 2);
     const size_t colon = line.find(':');
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);
@@ -98,12 +99,15 @@ bool ReadResponse(int fd, HttpResult& result, bool& server_closes) {
 
 }  // namespace
 
-HttpResult HttpClient::Send(const std::string& method, const std::string& target, const std::string& body,
+HttpResult HttpClient::Send(const std::string& method, const std::string& target,
+                            const std::string& body,
                             const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n";
+  std::string request =
+      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) + "\r\n";
   for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
   if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
-    request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    request +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   request += "\r\n" + body;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -157,7 +161,8 @@ bool HttpClient::ServerClosed(int wait_ms) {
 
 std::string Login(int port, const std::string& username, const std::string& password) {
   HttpClient client(port);
-  const HttpResult result = client.Post("/api/v1/auth/login", {{"username", username}, {"password", password}});
+  const HttpResult result =
+      client.Post("/api/v1/auth/login", {{"username", username}, {"password", password}});
   if (result.status != 200) return "";
   return result.JsonBody().value("token", "");
 }

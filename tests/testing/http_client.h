@@ -30,7 +30,8 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Sends one request; `headers` are added as given. Throws std::runtime_error on socket errors.
-  HttpResult Send(const std::string& method, const std::string& target, const std::string& body = "",
+  HttpResult Send(const std::string& method, const std::string& target,
+                  const std::string& body = "",
                   const std::vector<std::pair<std::string, std::string>>& headers = {});
   HttpResult Get(const std::string& target, const std::string& token = "");
   HttpResult Post(const std::string& target, const Json& body, const std::string& token = "");

@@ -16,8 +16,11 @@ PostgresSchema CreatePostgresSchema() {
   auto database = storage::OpenDatabase({base, 1});
   if (!database.ok()) return {};
   auto tx = (*database)->Begin();
-  if (!tx.ok() || !(*tx)->ExecuteScript("CREATE SCHEMA " + schema.name).ok() || !(*tx)->Commit().ok()) return {};
-  schema.url = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema.name;
+  if (!tx.ok() || !(*tx)->ExecuteScript("CREATE SCHEMA " + schema.name).ok() ||
+      !(*tx)->Commit().ok())
+    return {};
+  schema.url = base + (base.find('?') == std::string::npos ? "?" : "&") +
+               "options=-csearch_path%3D" + schema.name;
   return schema;
 }
 
@@ -26,7 +29,8 @@ void DropPostgresSchema(const PostgresSchema& schema) {
   auto database = storage::OpenDatabase({PostgresTestUrl(), 1});
   if (!database.ok()) return;
   auto tx = (*database)->Begin();
-  if (tx.ok() && (*tx)->ExecuteScript("DROP SCHEMA " + schema.name + " CASCADE").ok()) (void)(*tx)->Commit();
+  if (tx.ok() && (*tx)->ExecuteScript("DROP SCHEMA " + schema.name + " CASCADE").ok())
+    (void)(*tx)->Commit();
 }
 
 TestServer::TestServer(TestServerOptions options) : clock_(SystemClock().Now()) {

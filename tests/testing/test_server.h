@@ -17,9 +17,9 @@ enum class TestBackend { kSqlite, kPostgres };
 
 struct TestServerOptions {
   TestBackend backend = TestBackend::kSqlite;
-  bool demo = true;  // admin needs no second factor
+  bool demo = true;                                           // admin needs no second factor
   std::vector<std::pair<std::string, std::string>> settings;  // extra config (name, value)
-  std::string web_dir;  // empty: none
+  std::string web_dir;                                        // empty: none
 };
 
 class TestServer {

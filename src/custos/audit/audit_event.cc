@@ -4,8 +4,8 @@
 
 namespace custos::audit {
 
-AuditEvent AuditEvent::For(const RequestContext& context, std::string action, std::string object_type,
-                           std::string object_id) {
+AuditEvent AuditEvent::For(const RequestContext& context, std::string action,
+                           std::string object_type, std::string object_id) {
   AuditEvent event;
   event.actor = context.actor_id;
   event.actor_name = context.actor_username;
@@ -77,9 +77,13 @@ void AppendCanonicalEncoding(const EventFieldViews& f, std::string& out) {
 std::string ComputeEventHash(const AuditEvent& event) {
   const std::string sequence = std::to_string(event.sequence);
   const std::string time = FormatTimestamp(event.time);
-  EventFieldViews fields{sequence, time, event.actor, event.actor_name, event.role, event.action,
-                         event.object_type, event.object_id, std::nullopt, event.purpose_of_use,
-                         event.outcome, event.source_address, event.request_id, event.details,
+  EventFieldViews fields{sequence,          time,
+                         event.actor,       event.actor_name,
+                         event.role,        event.action,
+                         event.object_type, event.object_id,
+                         std::nullopt,      event.purpose_of_use,
+                         event.outcome,     event.source_address,
+                         event.request_id,  event.details,
                          event.prev_hash};
   if (event.patient_id) fields.patient_id = *event.patient_id;
   std::string encoding;

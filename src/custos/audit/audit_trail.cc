@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <thread>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "custos/core/crypto.h"
 
@@ -23,7 +23,8 @@ constexpr std::string_view kEventColumns =
 
 Status LockChain(storage::Transaction& tx) {
   if (tx.backend() != storage::Backend::kPostgres) return Status::Ok();
-  return tx.Query("SELECT pg_advisory_xact_lock($1)", {kAuditLockKey}, [](const storage::Row&) { return true; });
+  return tx.Query("SELECT pg_advisory_xact_lock($1)", {kAuditLockKey},
+                  [](const storage::Row&) { return true; });
 }
 
 AuditEvent EventFromRow(const storage::Row& row) {
@@ -98,8 +99,8 @@ Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
   } else {
     CUSTOS_RETURN_IF_ERROR(LockChain(tx));
     head = ChainHead{tx.serial(), 0, std::string(kGenesisHash)};
-    CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", {},
-                                    [&](const storage::Row& row) {
+    CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+                                    {}, [&](const storage::Row& row) {
                                       head.sequence = row.Int(0);
                                       head.hash = row.String(1);
                                       return false;
@@ -111,14 +112,15 @@ Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
   event.hash = ComputeEventHash(event);
   const std::string time = FormatTimestamp(event.time);
   CUSTOS_RETURN_IF_ERROR(
-      tx.Execute("INSERT INTO audit_events (seq, time, actor, actor_name, role, action, object_type, "
-                 "object_id, patient_id, purpose_of_use, outcome, source_address, request_id, details, "
-                 "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                 "$15, $16)",
-                 {event.sequence, time, event.actor, event.actor_name, event.role, event.action,
-                  event.object_type, event.object_id, event.patient_id, event.purpose_of_use,
-                  event.outcome, event.source_address, event.request_id, event.details, event.prev_hash,
-                  event.hash})
+      tx.Execute(
+            "INSERT INTO audit_events (seq, time, actor, actor_name, role, action, object_type, "
+            "object_id, patient_id, purpose_of_use, outcome, source_address, request_id, details, "
+            "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+            "$15, $16)",
+            {event.sequence, time, event.actor, event.actor_name, event.role, event.action,
+             event.object_type, event.object_id, event.patient_id, event.purpose_of_use,
+             event.outcome, event.source_address, event.request_id, event.details, event.prev_hash,
+             event.hash})
           .status());
   head.sequence = event.sequence;
   head.hash = event.hash;
@@ -126,8 +128,9 @@ Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
     // Keep the heads of the most recent transactions; more than run at once on any pool.
     constexpr size_t kHeadsKept = 64;
     std::lock_guard lock(heads_mutex_);
-    auto it = std::find_if(heads_.begin(), heads_.end(),
-                           [&](const ChainHead& h) { return h.transaction_serial == head.transaction_serial; });
+    auto it = std::find_if(heads_.begin(), heads_.end(), [&](const ChainHead& h) {
+      return h.transaction_serial == head.transaction_serial;
+    });
     if (it != heads_.end()) {
       *it = head;
     } else if (heads_.size() < kHeadsKept) {
@@ -149,14 +152,19 @@ Status AuditTrail::InsertCheckpoint(storage::Transaction& tx, std::int64_t seque
                                     const std::string& hash, const std::string& time,
                                     std::string* anchor_line) {
   const std::string signature = signer_->Sign(CheckpointMessage(sequence, hash, time));
-  CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) "
-                                    "VALUES ($1, $2, $3, $4, $5)",
-                                    {sequence, hash, time, signer_->key_id(), signature})
-                             .status());
+  CUSTOS_RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) "
+                 "VALUES ($1, $2, $3, $4, $5)",
+                 {sequence, hash, time, signer_->key_id(), signature})
+          .status());
   if (anchor_line) {
-    *anchor_line = Json{{"seq", sequence}, {"hash", hash}, {"time", time},
-                        {"key_id", signer_->key_id()}, {"signature", signature}}
-                       .dump();
+    *anchor_line = Json{
+        {"seq", sequence},
+        {"hash", hash},
+        {"time", time},
+        {"key_id", signer_->key_id()},
+        {"signature",
+         signature}}.dump();
   }
   return Status::Ok();
 }
@@ -165,20 +173,26 @@ Result<std::int64_t> AuditTrail::WriteCheckpoint(storage::Database& database) {
   if (!signer_) return Status::FailedPrecondition("no audit signing key");
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin());
   CUSTOS_RETURN_IF_ERROR(LockChain(*tx));
-  CUSTOS_ASSIGN_OR_RETURN(auto head, tx->QueryOne("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto head, tx->QueryOne("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"));
   if (!head) return std::int64_t{0};
   const std::int64_t sequence = head->Int(0);
   std::string anchor_line;
-  CUSTOS_ASSIGN_OR_RETURN(const std::int64_t existing,
-                          tx->QueryInt("SELECT COUNT(*) FROM audit_checkpoints WHERE seq = $1", {sequence}));
+  CUSTOS_ASSIGN_OR_RETURN(
+      const std::int64_t existing,
+      tx->QueryInt("SELECT COUNT(*) FROM audit_checkpoints WHERE seq = $1", {sequence}));
   if (existing == 0) {
-    CUSTOS_RETURN_IF_ERROR(
-        InsertCheckpoint(*tx, sequence, head->String(1), FormatTimestamp(clock_.Now()), &anchor_line));
+    CUSTOS_RETURN_IF_ERROR(InsertCheckpoint(*tx, sequence, head->String(1),
+                                            FormatTimestamp(clock_.Now()), &anchor_line));
   } else {
     CUSTOS_ASSIGN_OR_RETURN(auto row, tx->QueryOne("SELECT seq, hash, time, key_id, signature FROM "
-                                                   "audit_checkpoints WHERE seq = $1", {sequence}));
-    anchor_line = Json{{"seq", row->Int(0)}, {"hash", row->String(1)}, {"time", row->String(2)},
-                       {"key_id", row->String(3)}, {"signature", row->String(4)}}
+                                                   "audit_checkpoints WHERE seq = $1",
+                                                   {sequence}));
+    anchor_line = Json{{"seq", row->Int(0)},
+                       {"hash", row->String(1)},
+                       {"time", row->String(2)},
+                       {"key_id", row->String(3)},
+                       {"signature", row->String(4)}}
                       .dump();
   }
   CUSTOS_RETURN_IF_ERROR(tx->Commit());
@@ -258,34 +272,41 @@ Status VerifySlice(storage::Database& database, std::int64_t first, std::int64_t
     return false;
   };
   CUSTOS_RETURN_IF_ERROR(tx->Query(
-      "SELECT " + std::string(kEventColumns) + " FROM audit_events WHERE seq >= $1 AND seq <= $2 ORDER BY seq",
+      "SELECT " + std::string(kEventColumns) +
+          " FROM audit_events WHERE seq >= $1 AND seq <= $2 ORDER BY seq",
       {first, last}, [&](const storage::Row& row) {
         const std::int64_t sequence = row.Int(0);
         ++out.events;
         if (sequence != expected) {
-          return fail(expected, sequence > expected ? "event " + std::to_string(expected) + " is missing"
-                                                    : "sequence out of order");
+          return fail(expected, sequence > expected
+                                    ? "event " + std::to_string(expected) + " is missing"
+                                    : "sequence out of order");
         }
-        EventFieldViews fields{row.Text(0), row.Text(1), row.Text(2), row.Text(3), row.Text(4),
-                               row.Text(5), row.Text(6), row.Text(7), std::nullopt, row.Text(9),
-                               row.Text(10), row.Text(11), row.Text(12), row.Text(13), row.Text(14)};
+        EventFieldViews fields{row.Text(0),  row.Text(1),  row.Text(2),  row.Text(3),
+                               row.Text(4),  row.Text(5),  row.Text(6),  row.Text(7),
+                               std::nullopt, row.Text(9),  row.Text(10), row.Text(11),
+                               row.Text(12), row.Text(13), row.Text(14)};
         if (!row.IsNull(8)) fields.patient_id = row.Text(8);
         const std::string_view stored_hash = row.Text(15);
         if (sequence == first) {
           out.first_prev_hash.assign(fields.prev_hash);
         } else if (fields.prev_hash != previous_hash) {
-          return fail(sequence, "event " + std::to_string(sequence) + " does not chain to the event before it");
+          return fail(sequence, "event " + std::to_string(sequence) +
+                                    " does not chain to the event before it");
         }
         encoding.clear();
         AppendCanonicalEncoding(fields, encoding);
         if (HexEncode(Sha256(encoding)) != stored_hash) {
-          return fail(sequence, "event " + std::to_string(sequence) + " was altered (hash mismatch)");
+          return fail(sequence,
+                      "event " + std::to_string(sequence) + " was altered (hash mismatch)");
         }
-        for (; next_checkpoint != checkpoints.end() && next_checkpoint->first <= sequence; ++next_checkpoint) {
+        for (; next_checkpoint != checkpoints.end() && next_checkpoint->first <= sequence;
+             ++next_checkpoint) {
           if (next_checkpoint->first != sequence) continue;
           ++out.checkpoints;
           if (next_checkpoint->second.hash != stored_hash) {
-            return fail(sequence, "event " + std::to_string(sequence) + " differs from its signed checkpoint (" +
+            return fail(sequence, "event " + std::to_string(sequence) +
+                                      " differs from its signed checkpoint (" +
                                       next_checkpoint->second.source + ")");
           }
         }
@@ -321,17 +342,19 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
     CUSTOS_ASSIGN_OR_RETURN(last, Length(*tx));
     // Sequences start at 1: anything below was put there by hand.
-    CUSTOS_ASSIGN_OR_RETURN(auto below, tx->QueryOne("SELECT MIN(seq) FROM audit_events WHERE seq < 1"));
+    CUSTOS_ASSIGN_OR_RETURN(auto below,
+                            tx->QueryOne("SELECT MIN(seq) FROM audit_events WHERE seq < 1"));
     if (below && !below->IsNull(0)) {
-      fail(below->Int(0), "event " + std::to_string(below->Int(0)) + " should not exist: sequences start at 1");
+      fail(below->Int(0),
+           "event " + std::to_string(below->Int(0)) + " should not exist: sequences start at 1");
     }
-    CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT seq, hash, time, key_id, signature FROM audit_checkpoints", {},
-                                     [&](const storage::Row& row) {
-                                       checkpoints.emplace(row.Int(0), Checkpoint{row.Int(0), row.String(1),
-                                                                                  row.String(2), row.String(3),
-                                                                                  row.String(4), "table"});
-                                       return true;
-                                     }));
+    CUSTOS_RETURN_IF_ERROR(tx->Query(
+        "SELECT seq, hash, time, key_id, signature FROM audit_checkpoints", {},
+        [&](const storage::Row& row) {
+          checkpoints.emplace(row.Int(0), Checkpoint{row.Int(0), row.String(1), row.String(2),
+                                                     row.String(3), row.String(4), "table"});
+          return true;
+        }));
   }
   if (!options.anchor_file.empty()) {
     std::ifstream in(options.anchor_file);
@@ -345,8 +368,9 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
         fail(1, "anchor file line " + std::to_string(line_number) + " is not a checkpoint");
         continue;
       }
-      Checkpoint anchor{json["seq"].get<std::int64_t>(), json.value("hash", ""), json.value("time", ""),
-                        json.value("key_id", ""), json.value("signature", ""), "anchor file"};
+      Checkpoint anchor{json["seq"].get<std::int64_t>(), json.value("hash", ""),
+                        json.value("time", ""),          json.value("key_id", ""),
+                        json.value("signature", ""),     "anchor file"};
       checkpoints.emplace(anchor.sequence, std::move(anchor));
     }
   }
@@ -355,17 +379,19 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
     for (const auto& key : options.trusted_public_keys) {
       trusted = trusted || (CheckpointSigner::KeyIdOf(key) == checkpoint.key_id &&
                             CheckpointSigner::VerifySignature(
-                                key, CheckpointMessage(sequence, checkpoint.hash, checkpoint.time), checkpoint.signature));
+                                key, CheckpointMessage(sequence, checkpoint.hash, checkpoint.time),
+                                checkpoint.signature));
     }
     if (!trusted) {
-      fail(sequence, "checkpoint at sequence " + std::to_string(sequence) + " (" + checkpoint.source +
-                         ") has no valid signature from a trusted key");
+      fail(sequence, "checkpoint at sequence " + std::to_string(sequence) + " (" +
+                         checkpoint.source + ") has no valid signature from a trusted key");
     }
   }
 
   // Slices verified in parallel, then joined: each slice's first event must chain to the last
   // event of the slice before it.
-  const int threads = static_cast<int>(std::clamp<std::int64_t>(last / 50000, 1, std::max(1, options.threads)));
+  const int threads =
+      static_cast<int>(std::clamp<std::int64_t>(last / 50000, 1, std::max(1, options.threads)));
   std::vector<SliceReport> slices(static_cast<size_t>(threads));
   std::vector<Status> statuses(static_cast<size_t>(threads));
   std::vector<std::thread> workers;
@@ -374,7 +400,8 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
     const std::int64_t first = 1 + i * per_slice;
     const std::int64_t end = i + 1 == threads ? last : (i + 1) * per_slice;
     workers.emplace_back([&, i, first, end] {
-      statuses[static_cast<size_t>(i)] = VerifySlice(database, first, end, checkpoints, slices[static_cast<size_t>(i)]);
+      statuses[static_cast<size_t>(i)] =
+          VerifySlice(database, first, end, checkpoints, slices[static_cast<size_t>(i)]);
     });
   }
   for (auto& worker : workers) worker.join();
@@ -394,8 +421,9 @@ Result<VerifyReport> AuditTrail::Verify(storage::Database& database, const Verif
   }
   auto beyond = checkpoints.upper_bound(last);
   if (beyond != checkpoints.end()) {
-    fail(last + 1, "the trail ends at sequence " + std::to_string(last) + " but a signed checkpoint (" +
-                       beyond->second.source + ") vouches for sequence " + std::to_string(beyond->first) +
+    fail(last + 1, "the trail ends at sequence " + std::to_string(last) +
+                       " but a signed checkpoint (" + beyond->second.source +
+                       ") vouches for sequence " + std::to_string(beyond->first) +
                        ": events were removed from the end");
   }
   return report;

@@ -36,8 +36,8 @@ struct AuditFilter {
   std::optional<std::string> object_type;
   std::optional<std::string> object_id;
   std::optional<std::string> outcome;
-  std::optional<Timestamp> from;  // inclusive
-  std::optional<Timestamp> to;    // exclusive
+  std::optional<Timestamp> from;                // inclusive
+  std::optional<Timestamp> to;                  // exclusive
   std::optional<std::int64_t> before_sequence;  // paging cursor
   int limit = 50;
 };

@@ -22,8 +22,8 @@
 #ifndef ASSERT_OK_AND_ASSIGN
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL(CUSTOS_CONCAT(custos_test_result_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)       \
-  auto result = (expr);                                    \
+#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)      \
+  auto result = (expr);                                   \
   ASSERT_TRUE(result.ok()) << result.status().ToString(); \
   lhs = std::move(result).value()
 #endif
@@ -142,7 +142,8 @@ TEST_F(AuditTrailTest, AssignsSequencesOneToNWithoutGaps) {
   RecordMany(12);
   const auto events = AllEvents();
   ASSERT_EQ(events.size(), 12u);
-  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence, static_cast<std::int64_t>(i + 1));
+  for (size_t i = 0; i < events.size(); ++i)
+    EXPECT_EQ(events[i].sequence, static_cast<std::int64_t>(i + 1));
   auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
   ASSERT_OK(tx);
   auto length = AuditTrail::Length(**tx);
@@ -179,11 +180,13 @@ TEST_F(AuditTrailTest, StoredHashEqualsRecomputedHash) {
   RecordOne(AuditEvent::For(Context(), "patient.read", "Patient", "p1")
                 .WithPatient("patient-1")
                 .WithDetails({{"why", "chart review"}, {"n", 3}}));
-  RecordOne(AuditEvent::For(Context("bob"), "auth.login_failed", "user", "u2").WithOutcome(kFailure));
+  RecordOne(
+      AuditEvent::For(Context("bob"), "auth.login_failed", "user", "u2").WithOutcome(kFailure));
   RecordOne(AuditEvent::For(Context(), "patient.read", "Patient", "p1").WithPatient(""));
   const auto events = AllEvents();
   ASSERT_EQ(events.size(), 3u);
-  for (const auto& e : events) EXPECT_EQ(ComputeEventHash(e), e.hash) << "at sequence " << e.sequence;
+  for (const auto& e : events)
+    EXPECT_EQ(ComputeEventHash(e), e.hash) << "at sequence " << e.sequence;
   // The stored fields are what was recorded.
   EXPECT_EQ(events[0].time, Start() + std::chrono::microseconds(123456));
   EXPECT_EQ(events[0].patient_id, std::optional<std::string>("patient-1"));
@@ -213,7 +216,8 @@ TEST_F(AuditTrailTest, ChangingAnyFieldChangesTheHash) {
   variants[6].outcome = std::string(kFailure);
   variants[7].details = "{\"a\":1}";
   variants[8].prev_hash = std::string(64, '1');
-  for (size_t i = 0; i < variants.size(); ++i) EXPECT_NE(ComputeEventHash(variants[i]), original) << i;
+  for (size_t i = 0; i < variants.size(); ++i)
+    EXPECT_NE(ComputeEventHash(variants[i]), original) << i;
 }
 
 TEST_F(AuditTrailTest, RolledBackEventsLeaveNoTrace) {
@@ -245,7 +249,8 @@ TEST_F(AuditTrailTest, RolledBackEventsLeaveNoTrace) {
 TEST_F(AuditTrailTest, ManyEventsInOneTransactionChain) {
   auto tx = database_->Begin();
   ASSERT_OK(tx);
-  for (int i = 0; i < 5; ++i) ASSERT_OK(trail_->Record(**tx, AuditEvent::For(Context(), "a", "b", std::to_string(i))));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_OK(trail_->Record(**tx, AuditEvent::For(Context(), "a", "b", std::to_string(i))));
   ASSERT_OK((*tx)->Commit());
   RecordMany(2);
   const auto events = AllEvents();
@@ -269,8 +274,9 @@ TEST_F(AuditTrailTest, ATransactionUsedFromSeveralThreadsInTurnStillChains) {
   ASSERT_OK(tx);
   ASSERT_OK(trail_->Record(**tx, AuditEvent::For(Context(), "a", "b", "on main thread")));
   Status on_other_thread;
-  std::thread([&] { on_other_thread = trail_->Record(**tx, AuditEvent::For(Context(), "a", "b", "on worker")); })
-      .join();
+  std::thread([&] {
+    on_other_thread = trail_->Record(**tx, AuditEvent::For(Context(), "a", "b", "on worker"));
+  }).join();
   ASSERT_OK(on_other_thread);
   ASSERT_OK(trail_->Record(**tx, AuditEvent::For(Context(), "a", "b", "back on main thread")));
   ASSERT_OK((*tx)->Commit());
@@ -321,7 +327,8 @@ TEST_F(AuditTrailTest, WritesACheckpointEveryKEvents) {
   const auto events = AllEvents();
   auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
   ASSERT_OK(tx);
-  auto row = (*tx)->QueryOne("SELECT seq, hash, time, key_id, signature FROM audit_checkpoints WHERE seq = 8");
+  auto row = (*tx)->QueryOne(
+      "SELECT seq, hash, time, key_id, signature FROM audit_checkpoints WHERE seq = 8");
   ASSERT_OK(row);
   ASSERT_TRUE(row->has_value());
   const auto& checkpoint = **row;
@@ -353,7 +360,8 @@ TEST_F(AuditTrailTest, RolledBackCheckpointIsRolledBackToo) {
 }
 
 TEST_F(AuditTrailTest, NoSignerWritesNoCheckpoints) {
-  trail_ = std::make_unique<AuditTrail>(clock_, nullptr, AuditTrailOptions{.checkpoint_every_events = 1});
+  trail_ = std::make_unique<AuditTrail>(clock_, nullptr,
+                                        AuditTrailOptions{.checkpoint_every_events = 1});
   RecordMany(3);
   EXPECT_EQ(CheckpointCount(), 0);
   auto written = trail_->WriteCheckpoint(*database_);
@@ -441,12 +449,14 @@ std::vector<std::pair<AuditFilter, std::vector<std::int64_t>>> FilterCases() {
   add([&](AuditFilter& f) { f.from = middle; }, {6, 5, 4});
   add([&](AuditFilter& f) { f.to = middle; }, {3, 2, 1});
   // from is inclusive, to exclusive.
-  add([](AuditFilter& f) {
+  add(
+      [](AuditFilter& f) {
         f.from = Start() + seconds(40);
         f.to = Start() + seconds(50);
       },
       {4});
-  add([&](AuditFilter& f) {
+  add(
+      [&](AuditFilter& f) {
         f.actor_name = "alice";
         f.from = middle;
       },
@@ -461,14 +471,17 @@ class AuditTrailFilterTest : public AuditTrailTest {
     AuditTrailTest::SetUp();
     for (int i = 0; i < 3; ++i) {
       clock_.Set(Start() + seconds(10 * (i + 1)));
-      RecordOne(AuditEvent::For(Context("alice"), "patient.read", "Patient", "p-1").WithPatient("p-1"));
+      RecordOne(
+          AuditEvent::For(Context("alice"), "patient.read", "Patient", "p-1").WithPatient("p-1"));
     }
     for (int i = 3; i < 5; ++i) {
       clock_.Set(Start() + seconds(10 * (i + 1)));
-      RecordOne(AuditEvent::For(Context("bob"), "auth.login_failed", "user", "bob").WithOutcome(kFailure));
+      RecordOne(AuditEvent::For(Context("bob"), "auth.login_failed", "user", "bob")
+                    .WithOutcome(kFailure));
     }
     clock_.Set(Start() + seconds(60));
-    RecordOne(AuditEvent::For(Context("alice"), "patient.read", "Patient", "p-2").WithPatient("p-2"));
+    RecordOne(
+        AuditEvent::For(Context("alice"), "patient.read", "Patient", "p-2").WithPatient("p-2"));
   }
 };
 
@@ -479,7 +492,8 @@ TEST_F(AuditTrailFilterTest, ForEachAndCountApplyEveryFilter) {
     auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
     ASSERT_OK(tx);
     std::vector<std::int64_t> visited;
-    ASSERT_OK(trail_->ForEach(**tx, filter, [&](const AuditEvent& e) { visited.push_back(e.sequence); }));
+    ASSERT_OK(
+        trail_->ForEach(**tx, filter, [&](const AuditEvent& e) { visited.push_back(e.sequence); }));
     EXPECT_EQ(visited, expected);
     auto count = trail_->Count(**tx, filter);
     ASSERT_OK(count);

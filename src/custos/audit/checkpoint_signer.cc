@@ -46,7 +46,8 @@ Result<std::unique_ptr<CheckpointSigner>> CheckpointSigner::LoadOrCreate(const s
     std::filesystem::rename(temporary, path, error);
     if (error) return Status::Unavailable("cannot write audit signing key " + path);
   }
-  return std::unique_ptr<CheckpointSigner>(new CheckpointSigner(std::move(secret), std::move(public_key)));
+  return std::unique_ptr<CheckpointSigner>(
+      new CheckpointSigner(std::move(secret), std::move(public_key)));
 }
 
 std::string CheckpointSigner::Sign(std::string_view message) const {
@@ -60,11 +61,13 @@ std::string CheckpointSigner::Sign(std::string_view message) const {
 bool CheckpointSigner::VerifySignature(std::string_view public_key_hex, std::string_view message,
                                        std::string_view signature_hex) {
   std::string public_key, signature;
-  if (!HexDecode(public_key_hex, public_key) || public_key.size() != crypto_sign_PUBLICKEYBYTES) return false;
+  if (!HexDecode(public_key_hex, public_key) || public_key.size() != crypto_sign_PUBLICKEYBYTES)
+    return false;
   if (!HexDecode(signature_hex, signature) || signature.size() != crypto_sign_BYTES) return false;
-  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
-                                     reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                                     reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+  return crypto_sign_verify_detached(
+             reinterpret_cast<const unsigned char*>(signature.data()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+             reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
 }
 
 std::string CheckpointSigner::KeyIdOf(std::string_view public_key_hex) {

@@ -81,8 +81,8 @@ struct AccountCounts {
 
 class Accounts {
  public:
-  Accounts(storage::Database& database, audit::AuditSink& audit, SessionStore& sessions, const Clock& clock,
-           AccountPolicy policy);
+  Accounts(storage::Database& database, audit::AuditSink& audit, SessionStore& sessions,
+           const Clock& clock, AccountPolicy policy);
   Accounts(const Accounts&) = delete;
   Accounts& operator=(const Accounts&) = delete;
 
@@ -110,7 +110,8 @@ class Accounts {
   Result<User> GetUser(const RequestContext& context, const std::string& id);
   Result<UserPage> ListUsers(const RequestContext& context, const std::string& query, int limit,
                              const std::string& cursor);
-  Result<User> UpdateUser(const RequestContext& context, const std::string& id, const UserChanges& changes);
+  Result<User> UpdateUser(const RequestContext& context, const std::string& id,
+                          const UserChanges& changes);
   Result<User> DisableUser(const RequestContext& context, const std::string& id);
   Result<User> EnableUser(const RequestContext& context, const std::string& id);
   Result<User> UnlockUser(const RequestContext& context, const std::string& id);
@@ -126,15 +127,18 @@ class Accounts {
 
  private:
   struct StoredUser;
-  Result<std::optional<StoredUser>> FindByUsername(storage::Transaction& tx, const std::string& username);
+  Result<std::optional<StoredUser>> FindByUsername(storage::Transaction& tx,
+                                                   const std::string& username);
   Result<User> LoadUser(storage::Transaction& tx, const std::string& id);
   Result<LoginResult> CompleteLogin(storage::Transaction& tx, const StoredUser& user,
-                                    const RequestContext& context, std::optional<std::int64_t> totp_step);
-  Status RecordFailure(const StoredUser* user, const std::string& attempted, std::string_view reason,
-                       const RequestContext& context);
+                                    const RequestContext& context,
+                                    std::optional<std::int64_t> totp_step);
+  Status RecordFailure(const StoredUser* user, const std::string& attempted,
+                       std::string_view reason, const RequestContext& context);
   // Runs one administrative change in a transaction: check, change, audit, commit.
-  Result<User> AdminChange(const RequestContext& context, const std::string& id, std::string_view action,
-                           const std::function<Status(storage::Transaction&, const User&, Json&)>& change);
+  Result<User> AdminChange(
+      const RequestContext& context, const std::string& id, std::string_view action,
+      const std::function<Status(storage::Transaction&, const User&, Json&)>& change);
 
   storage::Database& database_;
   audit::AuditSink& audit_;

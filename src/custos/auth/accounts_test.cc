@@ -19,8 +19,8 @@
 #ifndef ASSERT_OK_AND_ASSIGN
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL(CUSTOS_CONCAT(custos_test_result_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)       \
-  auto result = (expr);                                    \
+#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)      \
+  auto result = (expr);                                   \
   ASSERT_TRUE(result.ok()) << result.status().ToString(); \
   lhs = std::move(result).value()
 #endif
@@ -134,7 +134,8 @@ class AccountsTest : public ::testing::Test {
     if (!tx.ok()) return events;
     audit::AuditFilter filter;
     filter.action = action;
-    EXPECT_OK(trail_->ForEach(**tx, filter, [&](const audit::AuditEvent& e) { events.insert(events.begin(), e); }));
+    EXPECT_OK(trail_->ForEach(
+        **tx, filter, [&](const audit::AuditEvent& e) { events.insert(events.begin(), e); }));
     return events;
   }
 
@@ -197,7 +198,8 @@ TEST_F(AccountsTest, CreateUserStoresANormalizedUsernameAndRoles) {
 }
 
 TEST_F(AccountsTest, CreateUserChecksTheUsername) {
-  for (const std::string& bad : std::vector<std::string>{"ab", "has space", "semi;colon", "ünïcode", std::string(65, 'a'), ""}) {
+  for (const std::string& bad : std::vector<std::string>{"ab", "has space", "semi;colon", "ünïcode",
+                                                         std::string(65, 'a'), ""}) {
     auto created = Create(bad);
     EXPECT_EQ(created.status().code(), StatusCode::kInvalidArgument) << "'" << bad << "'";
     EXPECT_EQ(created.status().field(), "username") << "'" << bad << "'";
@@ -258,10 +260,15 @@ TEST_F(AccountsTest, CreateUserNeedsUsersManage) {
   EXPECT_NE(created.status().message().find("users.manage"), std::string::npos);
   EXPECT_EQ(Login("mallory", kPassword).status().reason(), "invalid_credentials");
   // The other administrative calls are guarded too.
-  EXPECT_EQ(accounts_->DisableUser(ContextOf(session), "x").status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(accounts_->ListUsers(ContextOf(session), "", 10, "").status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(accounts_->ResetPassword(ContextOf(session), session.user_id, std::string(kOtherPassword)).status().code(),
+  EXPECT_EQ(accounts_->DisableUser(ContextOf(session), "x").status().code(),
             StatusCode::kPermissionDenied);
+  EXPECT_EQ(accounts_->ListUsers(ContextOf(session), "", 10, "").status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      accounts_->ResetPassword(ContextOf(session), session.user_id, std::string(kOtherPassword))
+          .status()
+          .code(),
+      StatusCode::kPermissionDenied);
 }
 
 TEST_F(AccountsTest, CreateUserIsAudited) {
@@ -285,10 +292,12 @@ TEST_F(AccountsTest, ListUsersFiltersAndPages) {
   EXPECT_EQ(first.users[0].username, "anna");
   EXPECT_EQ(first.users[1].username, "bert");
   ASSERT_TRUE(first.next_cursor.has_value());
-  ASSERT_OK_AND_ASSIGN(UserPage second, accounts_->ListUsers(Operator(), "", 2, *first.next_cursor));
+  ASSERT_OK_AND_ASSIGN(UserPage second,
+                       accounts_->ListUsers(Operator(), "", 2, *first.next_cursor));
   ASSERT_EQ(second.users.size(), 2u);
   EXPECT_EQ(second.users[0].username, "carl");
-  ASSERT_OK_AND_ASSIGN(UserPage third, accounts_->ListUsers(Operator(), "", 2, *second.next_cursor));
+  ASSERT_OK_AND_ASSIGN(UserPage third,
+                       accounts_->ListUsers(Operator(), "", 2, *second.next_cursor));
   ASSERT_EQ(third.users.size(), 1u);
   EXPECT_EQ(third.users[0].username, "emil");
   EXPECT_FALSE(third.next_cursor.has_value());
@@ -389,7 +398,8 @@ TEST_F(AccountsTest, MissingFieldsAreInvalidArgument) {
 
 TEST_F(AccountsTest, FiveFailuresLockTheAccount) {
   ASSERT_OK_AND_ASSIGN(User user, Create("jane"));
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(Login("jane", kOtherPassword).status().reason(), "invalid_credentials");
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(Login("jane", kOtherPassword).status().reason(), "invalid_credentials");
   EXPECT_TRUE(Events("auth.locked").empty());
   EXPECT_EQ(Login("jane", kOtherPassword).status().reason(), "invalid_credentials");
 
@@ -571,10 +581,12 @@ TEST_F(AccountsTest, TotpEnrollmentNeedsAMatchingCode) {
   EXPECT_EQ(Events("auth.totp_enroll").size(), 1u);
   EXPECT_EQ(Events("auth.totp_confirm").size(), 1u);
   // The secret never reaches the trail.
-  for (const auto& e : Events("auth.totp_enroll")) EXPECT_EQ(e.details.find(enrollment.secret), std::string::npos);
+  for (const auto& e : Events("auth.totp_enroll"))
+    EXPECT_EQ(e.details.find(enrollment.secret), std::string::npos);
 
   // A second enrolment over an active factor is refused.
-  EXPECT_EQ(accounts_->BeginTotpEnrollment(context).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(accounts_->BeginTotpEnrollment(context).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST_F(AccountsTest, TotpLoginTakesTwoSteps) {
@@ -597,7 +609,8 @@ TEST_F(AccountsTest, TotpLoginTakesTwoSteps) {
 
   // The challenge is spent.
   clock_.Advance(seconds(30));
-  EXPECT_EQ(SecondStep(*first.totp_challenge, CodeNow(secret)).status().reason(), "invalid_credentials");
+  EXPECT_EQ(SecondStep(*first.totp_challenge, CodeNow(secret)).status().reason(),
+            "invalid_credentials");
 }
 
 TEST_F(AccountsTest, WrongPasswordNeverReachesTheSecondStep) {
@@ -696,7 +709,8 @@ TEST_F(AccountsTest, ChallengeExpires) {
   auto result = SecondStep(*first.totp_challenge, CodeNow(secret));
   EXPECT_EQ(result.status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(result.status().reason(), "invalid_credentials");
-  EXPECT_EQ(SecondStep("made-up-challenge", CodeNow(secret)).status().reason(), "invalid_credentials");
+  EXPECT_EQ(SecondStep("made-up-challenge", CodeNow(secret)).status().reason(),
+            "invalid_credentials");
 }
 
 TEST_F(AccountsTest, ResetTotpRemovesTheSecondFactor) {
@@ -747,7 +761,8 @@ TEST_F(AccountsTest, ResetPasswordEndsSessionsAndRequiresAChange) {
   EXPECT_EQ(weak.status().field(), "new_password");
   EXPECT_OK(sessions_->Authenticate(token));
 
-  ASSERT_OK_AND_ASSIGN(User reset, accounts_->ResetPassword(Operator(), user.id, std::string(kOtherPassword)));
+  ASSERT_OK_AND_ASSIGN(User reset,
+                       accounts_->ResetPassword(Operator(), user.id, std::string(kOtherPassword)));
   EXPECT_TRUE(reset.must_change_password);
   EXPECT_EQ(sessions_->Authenticate(token).status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(Login("jane", kPassword).status().reason(), "invalid_credentials");
@@ -783,18 +798,21 @@ TEST_F(AccountsTest, ChangeOwnPasswordNeedsTheCurrentOne) {
   ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(current));
   const RequestContext context = ContextOf(session);
 
-  const Status wrong = accounts_->ChangeOwnPassword(context, "not my password", std::string(kOtherPassword));
+  const Status wrong =
+      accounts_->ChangeOwnPassword(context, "not my password", std::string(kOtherPassword));
   EXPECT_EQ(wrong.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(wrong.field(), "current_password");
   EXPECT_OK(sessions_->Authenticate(other));
 
   const Status weak = accounts_->ChangeOwnPassword(context, std::string(kPassword), "short");
   EXPECT_EQ(weak.field(), "new_password");
-  const Status same = accounts_->ChangeOwnPassword(context, std::string(kPassword), std::string(kPassword));
+  const Status same =
+      accounts_->ChangeOwnPassword(context, std::string(kPassword), std::string(kPassword));
   EXPECT_EQ(same.field(), "new_password");
   EXPECT_EQ(Login("jane", kOtherPassword).status().reason(), "invalid_credentials");
 
-  ASSERT_OK(accounts_->ChangeOwnPassword(context, std::string(kPassword), std::string(kOtherPassword)));
+  ASSERT_OK(
+      accounts_->ChangeOwnPassword(context, std::string(kPassword), std::string(kOtherPassword)));
   EXPECT_OK(sessions_->Authenticate(current));  // the session that made the change lives on
   EXPECT_EQ(sessions_->Authenticate(other).status().code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(Login("jane", kPassword).status().reason(), "invalid_credentials");
@@ -860,14 +878,16 @@ TEST_F(AccountsTest, UnknownUserIdIsNotFound) {
   EXPECT_EQ(accounts_->GetUser(Operator(), "nope").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(accounts_->DisableUser(Operator(), "nope").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(accounts_->UnlockUser(Operator(), "nope").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(accounts_->ResetPassword(Operator(), "nope", std::string(kOtherPassword)).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      accounts_->ResetPassword(Operator(), "nope", std::string(kOtherPassword)).status().code(),
+      StatusCode::kNotFound);
 }
 
 TEST_F(AccountsTest, EveryAdministrativeChangeIsAudited) {
   ASSERT_OK(Create("boss", {"admin"}));
   Build(SessionPolicy{.require_admin_totp = false});
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession admin_session, sessions_->Authenticate(TokenFor("boss")));
+  ASSERT_OK_AND_ASSIGN(AuthenticatedSession admin_session,
+                       sessions_->Authenticate(TokenFor("boss")));
   const RequestContext admin = ContextOf(admin_session);
 
   NewUser request{"jane", "Jane", std::string(kPassword), {"coder"}};
@@ -881,8 +901,8 @@ TEST_F(AccountsTest, EveryAdministrativeChangeIsAudited) {
   ASSERT_OK(accounts_->ResetPassword(admin, user.id, std::string(kOtherPassword)));
   ASSERT_OK(accounts_->ResetTotp(admin, user.id));
 
-  for (const std::string action : {"user.create", "user.update", "user.disable", "user.enable", "user.unlock",
-                                   "user.reset_password", "user.reset_totp"}) {
+  for (const std::string action : {"user.create", "user.update", "user.disable", "user.enable",
+                                   "user.unlock", "user.reset_password", "user.reset_totp"}) {
     std::vector<audit::AuditEvent> events;
     for (const auto& e : Events(action)) {
       if (e.object_id == user.id) events.push_back(e);

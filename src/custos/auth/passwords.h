@@ -13,7 +13,7 @@
 namespace custos::auth {
 
 struct PasswordHashCost {
-  std::int64_t ops_limit = 2;              // libsodium crypto_pwhash_OPSLIMIT_INTERACTIVE
+  std::int64_t ops_limit = 2;               // libsodium crypto_pwhash_OPSLIMIT_INTERACTIVE
   std::int64_t mem_limit_bytes = 64 << 20;  // crypto_pwhash_MEMLIMIT_INTERACTIVE
 };
 

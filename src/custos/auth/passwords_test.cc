@@ -15,7 +15,8 @@ constexpr PasswordHashCost kCheap{1, 65536};
 
 void ExpectRejected(std::string_view password, std::string_view username, std::string_view why) {
   const Status status = CheckPasswordPolicy(password, username);
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << "password '" << password << "' (" << why << ")";
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument)
+      << "password '" << password << "' (" << why << ")";
   EXPECT_EQ(status.field(), "password") << why;
   EXPECT_FALSE(status.message().empty()) << why;
 }
@@ -23,7 +24,8 @@ void ExpectRejected(std::string_view password, std::string_view username, std::s
 TEST(PasswordPolicyTest, AcceptsAGoodPassphrase) {
   EXPECT_OK(CheckPasswordPolicy("correct horse battery staple", "alice"));
   EXPECT_OK(CheckPasswordPolicy("purple-otter-42-lamp", "bob"));
-  EXPECT_OK(CheckPasswordPolicy(std::string(12, 'a') + "b", "carol"));  // exactly long enough and varied
+  EXPECT_OK(
+      CheckPasswordPolicy(std::string(12, 'a') + "b", "carol"));  // exactly long enough and varied
 }
 
 TEST(PasswordPolicyTest, RefusesTooShort) {
@@ -79,7 +81,8 @@ TEST(PasswordHashTest, IsAnArgon2idPhcString) {
   auto hash = HashPassword("correct horse battery staple", kCheap);
   ASSERT_OK(hash);
   EXPECT_TRUE(hash->starts_with("$argon2id$v=19$")) << *hash;
-  EXPECT_NE(hash->find("m=64,t=1,"), std::string::npos) << *hash;  // the cost is recorded in the hash
+  EXPECT_NE(hash->find("m=64,t=1,"), std::string::npos)
+      << *hash;  // the cost is recorded in the hash
   EXPECT_EQ(hash->find("correct horse"), std::string::npos);
 }
 

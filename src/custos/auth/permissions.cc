@@ -24,7 +24,8 @@ const std::vector<PermissionInfo>& AllPermissions() {
       {P::kRoiRelease, "roi.release", "Decide and release information"},
       {P::kRetentionRead, "retention.read", "See retention schedules and legal holds"},
       {P::kRetentionManage, "retention.manage", "Place holds, run destruction"},
-      {P::kBreakGlass, "clinical.break_glass", "Open a restricted record in an emergency (reviewed)"},
+      {P::kBreakGlass, "clinical.break_glass",
+       "Open a restricted record in an emergency (reviewed)"},
       {P::kOwnRecordRead, "portal.own_record", "A patient reading their own record"},
   };
   return permissions;
@@ -34,24 +35,41 @@ const std::vector<RoleInfo>& AllRoles() {
   // Admin runs the system but reads no patient data and cannot read the audit trail that
   // records its own actions (separation of duties); auditors and privacy officers can.
   static const std::vector<RoleInfo> roles = {
-      {Role::kAdmin, "admin", "System administrator: users and roles", {P::kDashboardView, P::kUsersManage}},
-      {Role::kRegistrar, "registrar", "Patient access: registration and intake",
+      {Role::kAdmin,
+       "admin",
+       "System administrator: users and roles",
+       {P::kDashboardView, P::kUsersManage}},
+      {Role::kRegistrar,
+       "registrar",
+       "Patient access: registration and intake",
        {P::kDashboardView, P::kPatientsRead, P::kPatientsRegister}},
-      {Role::kHimAnalyst, "him_analyst", "HIM analyst: chart completion, duplicates, record integrity",
+      {Role::kHimAnalyst,
+       "him_analyst",
+       "HIM analyst: chart completion, duplicates, record integrity",
        {P::kDashboardView, P::kPatientsRead, P::kPatientsMerge, P::kClinicalRead, P::kChartRead,
         P::kChartManage, P::kRetentionRead}},
-      {Role::kCoder, "coder", "Coder: code assignment and validation",
+      {Role::kCoder,
+       "coder",
+       "Coder: code assignment and validation",
        {P::kDashboardView, P::kPatientsRead, P::kClinicalRead, P::kChartRead, P::kCodingRead,
         P::kCodingWrite}},
-      {Role::kRoiSpecialist, "roi_specialist", "Release of information specialist",
+      {Role::kRoiSpecialist,
+       "roi_specialist",
+       "Release of information specialist",
        {P::kDashboardView, P::kPatientsRead, P::kClinicalRead, P::kRoiRead, P::kRoiRelease}},
-      {Role::kClinician, "clinician", "Clinician: treats patients, signs documents",
+      {Role::kClinician,
+       "clinician",
+       "Clinician: treats patients, signs documents",
        {P::kDashboardView, P::kPatientsRead, P::kClinicalRead, P::kClinicalWrite, P::kChartRead,
         P::kBreakGlass}},
-      {Role::kPrivacyOfficer, "privacy_officer", "Privacy officer: access reviews, disclosures, holds",
+      {Role::kPrivacyOfficer,
+       "privacy_officer",
+       "Privacy officer: access reviews, disclosures, holds",
        {P::kDashboardView, P::kAuditRead, P::kPatientsRead, P::kRoiRead, P::kRetentionRead,
         P::kRetentionManage}},
-      {Role::kAuditor, "auditor", "Auditor: reads and verifies the audit trail",
+      {Role::kAuditor,
+       "auditor",
+       "Auditor: reads and verifies the audit trail",
        {P::kDashboardView, P::kAuditRead}},
       {Role::kPatient, "patient", "A patient using the portal", {P::kOwnRecordRead}},
   };
@@ -96,7 +114,8 @@ bool Has(const RequestContext& context, Permission permission) {
 
 Status Require(const RequestContext& context, Permission permission) {
   if (Has(context, permission)) return Status::Ok();
-  return Status::PermissionDenied("this needs the permission " + std::string(PermissionName(permission)));
+  return Status::PermissionDenied("this needs the permission " +
+                                  std::string(PermissionName(permission)));
 }
 
 }  // namespace custos::auth

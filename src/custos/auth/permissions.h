@@ -73,7 +73,9 @@ std::string_view PermissionName(Permission permission);
 
 // The permission bits granted by `roles` (RequestContext::permission_bits).
 std::uint64_t PermissionBits(std::span<const Role> roles);
-inline std::uint64_t Bit(Permission permission) { return std::uint64_t{1} << static_cast<int>(permission); }
+inline std::uint64_t Bit(Permission permission) {
+  return std::uint64_t{1} << static_cast<int>(permission);
+}
 bool Has(const RequestContext& context, Permission permission);
 
 // OK when `context` holds `permission`, else kPermissionDenied naming it.

@@ -37,8 +37,8 @@ TEST(PermissionsTest, EveryRoleNameParsesBack) {
     names.insert(info.name);
   }
   EXPECT_EQ(names.size(), AllRoles().size());
-  for (std::string_view name : {"admin", "registrar", "him_analyst", "coder", "roi_specialist", "clinician",
-                                "privacy_officer", "auditor", "patient"}) {
+  for (std::string_view name : {"admin", "registrar", "him_analyst", "coder", "roi_specialist",
+                                "clinician", "privacy_officer", "auditor", "patient"}) {
     EXPECT_TRUE(ParseRole(name).has_value()) << name;
   }
 }
@@ -58,7 +58,8 @@ TEST(PermissionsTest, EveryPermissionHasAUniqueNameAndFitsTheBits) {
     EXPECT_FALSE(info.description.empty()) << info.name;
     EXPECT_EQ(PermissionName(info.permission), info.name);
     EXPECT_TRUE(names.insert(info.name).second) << "duplicate name " << info.name;
-    EXPECT_TRUE(values.insert(static_cast<int>(info.permission)).second) << "listed twice: " << info.name;
+    EXPECT_TRUE(values.insert(static_cast<int>(info.permission)).second)
+        << "listed twice: " << info.name;
     EXPECT_LT(static_cast<int>(info.permission), 64) << info.name;
   }
   // Every enumerator up to the last one is listed.
@@ -81,15 +82,16 @@ TEST(PermissionsTest, AuditorReadsTheAuditTrailOnly) {
   EXPECT_FALSE(Has(auditor, Permission::kUsersManage));
   EXPECT_FALSE(Has(auditor, Permission::kPatientsRead));
   EXPECT_TRUE(Has(ContextWith({Role::kPrivacyOfficer}), Permission::kAuditRead));
-  for (Role role : {Role::kAdmin, Role::kRegistrar, Role::kHimAnalyst, Role::kCoder, Role::kRoiSpecialist,
-                    Role::kClinician, Role::kPatient}) {
+  for (Role role : {Role::kAdmin, Role::kRegistrar, Role::kHimAnalyst, Role::kCoder,
+                    Role::kRoiSpecialist, Role::kClinician, Role::kPatient}) {
     EXPECT_FALSE(Has(ContextWith({role}), Permission::kAuditRead)) << RoleName(role);
   }
 }
 
 TEST(PermissionsTest, OnlyAdminManagesUsers) {
   for (const auto& info : AllRoles()) {
-    EXPECT_EQ(Has(ContextWith({info.role}), Permission::kUsersManage), info.role == Role::kAdmin) << info.name;
+    EXPECT_EQ(Has(ContextWith({info.role}), Permission::kUsersManage), info.role == Role::kAdmin)
+        << info.name;
   }
 }
 
@@ -116,9 +118,9 @@ TEST(PermissionsTest, BitsOfSeveralRolesAreTheUnion) {
     for (Permission p : InfoOf(role).permissions) expected |= Bit(p);
   }
   EXPECT_EQ(PermissionBits(roles), expected);
-  EXPECT_EQ(PermissionBits(roles),
-            PermissionBits(std::vector<Role>{Role::kAdmin}) | PermissionBits(std::vector<Role>{Role::kAuditor}) |
-                PermissionBits(std::vector<Role>{Role::kCoder}));
+  EXPECT_EQ(PermissionBits(roles), PermissionBits(std::vector<Role>{Role::kAdmin}) |
+                                       PermissionBits(std::vector<Role>{Role::kAuditor}) |
+                                       PermissionBits(std::vector<Role>{Role::kCoder}));
   const RequestContext context = ContextWith(roles);
   EXPECT_TRUE(Has(context, Permission::kUsersManage));
   EXPECT_TRUE(Has(context, Permission::kAuditRead));

@@ -16,19 +16,21 @@ Result<std::string> SessionStore::Create(storage::Transaction& tx, const std::st
   const std::string token = NewSecretToken();
   const Timestamp now = clock_.Now();
   const std::string now_text = FormatTimestamp(now);
-  CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, "
-                                    "expires_at, source_address) VALUES ($1, $2, $3, $4, $5, $6)",
-                                    {HashToken(token), user_id, now_text, now_text,
-                                     FormatTimestamp(now + policy_.lifetime), source_address})
-                             .status());
+  CUSTOS_RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, "
+                 "expires_at, source_address) VALUES ($1, $2, $3, $4, $5, $6)",
+                 {HashToken(token), user_id, now_text, now_text,
+                  FormatTimestamp(now + policy_.lifetime), source_address})
+          .status());
   return token;
 }
 
 Result<SessionStore::CacheEntry> SessionStore::Load(const std::string& token_hash, Timestamp now) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
-  CUSTOS_ASSIGN_OR_RETURN(auto row, tx->QueryOne("SELECT user_id, last_seen_at, expires_at FROM sessions "
-                                                 "WHERE token_hash = $1",
-                                                 {token_hash}));
+  CUSTOS_ASSIGN_OR_RETURN(auto row,
+                          tx->QueryOne("SELECT user_id, last_seen_at, expires_at FROM sessions "
+                                       "WHERE token_hash = $1",
+                                       {token_hash}));
   if (!row) return Status::Unauthenticated("not logged in");
   auto user = ReadUser(*tx, row->String(0), now);
   if (!user.ok() || user->disabled) return Status::Unauthenticated("not logged in");
@@ -38,7 +40,8 @@ Result<SessionStore::CacheEntry> SessionStore::Load(const std::string& token_has
   cached.session.username = user->username;
   cached.session.display_name = user->display_name;
   cached.session.roles = user->roles;
-  const bool is_admin = std::find(user->roles.begin(), user->roles.end(), Role::kAdmin) != user->roles.end();
+  const bool is_admin =
+      std::find(user->roles.begin(), user->roles.end(), Role::kAdmin) != user->roles.end();
   if (user->must_change_password) {
     cached.session.restriction = SessionRestriction::kPasswordChangeRequired;
   } else if (is_admin && policy_.require_admin_totp && !user->totp_enabled) {
@@ -67,7 +70,8 @@ Result<AuthenticatedSession> SessionStore::Authenticate(std::string_view token) 
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(token_hash);
-    if (it != cache_.end() && now - it->second.validated_at < policy_.revalidate_after) entry = it->second;
+    if (it != cache_.end() && now - it->second.validated_at < policy_.revalidate_after)
+      entry = it->second;
   }
   if (!entry) {
     Result<CacheEntry> result = Load(token_hash, now);
@@ -79,14 +83,16 @@ Result<AuthenticatedSession> SessionStore::Authenticate(std::string_view token) 
     std::lock_guard lock(mutex_);
     auto it = cache_.find(token_hash);
     // Another request on this node may have seen the session more recently than the database.
-    if (it != cache_.end()) loaded.last_seen_at = std::max(loaded.last_seen_at, it->second.last_seen_at);
+    if (it != cache_.end())
+      loaded.last_seen_at = std::max(loaded.last_seen_at, it->second.last_seen_at);
     cache_[token_hash] = loaded;
     entry = loaded;
   }
   if (now >= entry->expires_at || now - entry->last_seen_at > policy_.idle_timeout) {
     Forget(token_hash);
     CUSTOS_RETURN_IF_ERROR(Delete(token_hash));
-    return Status::Unauthenticated("your session has ended; please log in again").WithReason("session_expired");
+    return Status::Unauthenticated("your session has ended; please log in again")
+        .WithReason("session_expired");
   }
   bool persist = false;
   {
@@ -102,9 +108,10 @@ Result<AuthenticatedSession> SessionStore::Authenticate(std::string_view token) 
   }
   if (persist) {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
-    CUSTOS_RETURN_IF_ERROR(tx->Execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2",
-                                       {FormatTimestamp(now), token_hash})
-                               .status());
+    CUSTOS_RETURN_IF_ERROR(
+        tx->Execute("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2",
+                    {FormatTimestamp(now), token_hash})
+            .status());
     CUSTOS_RETURN_IF_ERROR(tx->Commit());
   }
   return entry->session;
@@ -117,7 +124,8 @@ void SessionStore::Forget(const std::string& token_hash) {
 
 Status SessionStore::Delete(const std::string& token_hash) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
-  CUSTOS_RETURN_IF_ERROR(tx->Execute("DELETE FROM sessions WHERE token_hash = $1", {token_hash}).status());
+  CUSTOS_RETURN_IF_ERROR(
+      tx->Execute("DELETE FROM sessions WHERE token_hash = $1", {token_hash}).status());
   return tx->Commit();
 }
 
@@ -134,7 +142,9 @@ void SessionStore::ForgetUser(const std::string& user_id) {
 Status SessionStore::EndAllFor(storage::Transaction& tx, const std::string& user_id,
                                const std::string& except_token_hash) {
   ForgetUser(user_id);
-  return tx.Execute("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", {user_id, except_token_hash})
+  return tx
+      .Execute("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2",
+               {user_id, except_token_hash})
       .status();
 }
 

@@ -35,8 +35,8 @@ struct SessionPolicy {
 // What a session may do beyond its roles' permissions.
 enum class SessionRestriction {
   kNone,
-  kTotpEnrollmentRequired,   // an admin without a second factor, where one is required
-  kPasswordChangeRequired,   // after an administrator reset the password
+  kTotpEnrollmentRequired,  // an admin without a second factor, where one is required
+  kPasswordChangeRequired,  // after an administrator reset the password
 };
 
 struct AuthenticatedSession {
@@ -95,6 +95,5 @@ class SessionStore {
   std::mutex mutex_;
   std::unordered_map<std::string, CacheEntry> cache_;  // GUARDED_BY(mutex_)
 };
-
 
 }  // namespace custos::auth

@@ -25,7 +25,8 @@ std::optional<std::string> DecodeSecret(std::string_view base32) {
   char* raw = nullptr;
   size_t length = 0;
   const std::string terminated(base32);
-  if (oath_base32_decode(terminated.c_str(), terminated.size(), &raw, &length) != OATH_OK) return std::nullopt;
+  if (oath_base32_decode(terminated.c_str(), terminated.size(), &raw, &length) != OATH_OK)
+    return std::nullopt;
   std::string secret(raw, length);
   std::free(raw);
   return secret;
@@ -75,8 +76,9 @@ Result<std::string> QrCodeSvg(std::string_view text) {
   if (code == nullptr) return Status::Internal("cannot make a QR code");
   const int quiet = 4;
   const int size = code->width + 2 * quiet;
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " +
-                    std::to_string(size) + "\" shape-rendering=\"crispEdges\"><rect width=\"100%\" "
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+                    std::to_string(size) + " " + std::to_string(size) +
+                    "\" shape-rendering=\"crispEdges\"><rect width=\"100%\" "
                     "height=\"100%\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
   for (int y = 0; y < code->width; ++y) {
     for (int x = 0; x < code->width; ++x) {
@@ -94,21 +96,23 @@ Result<std::string> TotpCode(std::string_view base32_secret, Timestamp at) {
   const auto secret = DecodeSecret(base32_secret);
   if (!secret) return Status::InvalidArgument("TOTP secret is not base32", "secret");
   char code[kDigits + 1] = {};
-  if (oath_totp_generate(secret->data(), secret->size(), UnixSeconds(at), kStepSeconds, 0, kDigits, code) !=
-      OATH_OK) {
+  if (oath_totp_generate(secret->data(), secret->size(), UnixSeconds(at), kStepSeconds, 0, kDigits,
+                         code) != OATH_OK) {
     return Status::Internal("cannot compute TOTP code");
   }
   return std::string(code);
 }
 
-std::optional<std::int64_t> MatchTotp(std::string_view base32_secret, std::string_view code, Timestamp at) {
+std::optional<std::int64_t> MatchTotp(std::string_view base32_secret, std::string_view code,
+                                      Timestamp at) {
   if (code.size() != kDigits) return std::nullopt;
   const auto secret = DecodeSecret(base32_secret);
   if (!secret) return std::nullopt;
   const std::string terminated(code);
   int position = 0;
-  const int rc = oath_totp_validate2(secret->data(), secret->size(), UnixSeconds(at), kStepSeconds, 0,
-                                     /*window=*/1, &position, terminated.c_str());
+  const int rc =
+      oath_totp_validate2(secret->data(), secret->size(), UnixSeconds(at), kStepSeconds, 0,
+                          /*window=*/1, &position, terminated.c_str());
   if (rc < 0) return std::nullopt;
   return UnixSeconds(at) / kStepSeconds + position;
 }

@@ -24,6 +24,7 @@ Result<std::string> TotpCode(std::string_view base32_secret, Timestamp at);
 // Checks `code` against the steps around `at` (one step of clock drift either way). Returns the
 // matched step number, which must be larger than the last accepted one so that a code cannot be
 // used twice; nullopt when the code does not match.
-std::optional<std::int64_t> MatchTotp(std::string_view base32_secret, std::string_view code, Timestamp at);
+std::optional<std::int64_t> MatchTotp(std::string_view base32_secret, std::string_view code,
+                                      Timestamp at);
 
 }  // namespace custos::auth

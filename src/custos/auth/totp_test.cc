@@ -13,9 +13,7 @@ namespace {
 // RFC 6238 Appendix B: the SHA-1 secret is the ASCII "12345678901234567890".
 constexpr std::string_view kRfcSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-Timestamp At(std::int64_t unix_seconds) {
-  return Timestamp(std::chrono::seconds(unix_seconds));
-}
+Timestamp At(std::int64_t unix_seconds) { return Timestamp(std::chrono::seconds(unix_seconds)); }
 
 TEST(TotpTest, MatchesRfc6238Sha1Vectors) {
   // The RFC's values have 8 digits; ours are their last 6.

@@ -4,8 +4,8 @@ namespace custos::auth {
 
 Result<std::vector<Role>> LoadRoles(storage::Transaction& tx, const std::string& user_id) {
   std::vector<Role> roles;
-  CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role", {user_id},
-                                  [&](const storage::Row& row) {
+  CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role",
+                                  {user_id}, [&](const storage::Row& row) {
                                     if (auto role = ParseRole(row.Text(0))) roles.push_back(*role);
                                     return true;
                                   }));
@@ -14,9 +14,10 @@ Result<std::vector<Role>> LoadRoles(storage::Transaction& tx, const std::string&
 
 Result<User> ReadUser(storage::Transaction& tx, const std::string& id, Timestamp now) {
   CUSTOS_ASSIGN_OR_RETURN(
-      auto row, tx.QueryOne("SELECT id, username, display_name, disabled, locked_until, totp_enabled, "
-                            "must_change_password, created_at, last_login_at FROM users WHERE id = $1",
-                            {id}));
+      auto row,
+      tx.QueryOne("SELECT id, username, display_name, disabled, locked_until, totp_enabled, "
+                  "must_change_password, created_at, last_login_at FROM users WHERE id = $1",
+                  {id}));
   if (!row) return Status::NotFound("no such user");
   User user;
   user.id = row->String(0);

@@ -26,17 +26,20 @@ struct CommonOptions {
   std::string database;
   std::string config_file;
   std::string log_level;
-  std::vector<std::string> settings;  // NAME=VALUE
+  std::vector<std::string> settings;                       // NAME=VALUE
   std::vector<std::pair<std::string, std::string>> extra;  // added by subcommand flags
 };
 
 void AddCommonOptions(CLI::App& command, CommonOptions& options) {
   command.add_option("--data-dir", options.data_dir, "Data folder (default ./var)");
-  command.add_option("--database", options.database,
-                     "SQLite file or postgresql://user@host:port/db (default <data-dir>/custos.db)");
-  command.add_option("--config", options.config_file, "Configuration file (default <data-dir>/custos.toml)");
+  command.add_option(
+      "--database", options.database,
+      "SQLite file or postgresql://user@host:port/db (default <data-dir>/custos.db)");
+  command.add_option("--config", options.config_file,
+                     "Configuration file (default <data-dir>/custos.toml)");
   command.add_option("--log-level", options.log_level, "debug, info, warn or error");
-  command.add_option("--set", options.settings, "Any setting as NAME=VALUE, e.g. --set http.io_threads=2");
+  command.add_option("--set", options.settings,
+                     "Any setting as NAME=VALUE, e.g. --set http.io_threads=2");
 }
 
 Result<Config> BuildConfig(const CommonOptions& options) {
@@ -110,11 +113,13 @@ int Checkpoint(server::Runtime& runtime) {
   return kExitOk;
 }
 
-Result<auth::User> FindUser(server::Runtime& runtime, const RequestContext& context, const std::string& username) {
+Result<auth::User> FindUser(server::Runtime& runtime, const RequestContext& context,
+                            const std::string& username) {
   CUSTOS_ASSIGN_OR_RETURN(const std::string normalized, auth::NormalizeUsername(username));
   std::string cursor;
   while (true) {
-    CUSTOS_ASSIGN_OR_RETURN(auth::UserPage page, runtime.accounts().ListUsers(context, normalized, 500, cursor));
+    CUSTOS_ASSIGN_OR_RETURN(auth::UserPage page,
+                            runtime.accounts().ListUsers(context, normalized, 500, cursor));
     for (auto& user : page.users) {
       if (user.username == normalized) return user;
     }
@@ -136,14 +141,17 @@ std::string JoinRoles(const std::vector<auth::Role>& roles) {
 void PrintDemoLogins() {
   std::cout << "Demo logins (password for all: " << server::kDemoPassword << "):\n";
   for (const auto& user : server::DemoUsers()) {
-    std::cout << "  " << user.username << std::string(12 - user.username.size(), ' ') << user.role << "\n";
+    std::cout << "  " << user.username << std::string(12 - user.username.size(), ' ') << user.role
+              << "\n";
   }
 }
 
 }  // namespace
 
 int Main(int argc, char** argv) {
-  CLI::App app{"Custos: health information management.\nRun `custos COMMAND --help` for a command's options."};
+  CLI::App app{
+      "Custos: health information management.\nRun `custos COMMAND --help` for a command's "
+      "options."};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(server::kVersion));
   int exit_code = kExitOk;
@@ -157,7 +165,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--http-port", http_port, "Port (default 8080; 0 picks a free one)");
   serve->add_option("--http-address", http_address, "Address to listen on (default 127.0.0.1)");
   serve->add_option("--web-dir", web_dir, "Folder of the built web app (default web/dist)");
-  serve->add_flag("--demo", serve_demo, "Demo mode: admins need no second factor (shown on screen)");
+  serve->add_flag("--demo", serve_demo,
+                  "Demo mode: admins need no second factor (shown on screen)");
   serve->callback([&] {
     if (!http_port.empty()) serve_options.extra.emplace_back("http.port", http_port);
     if (!http_address.empty()) serve_options.extra.emplace_back("http.address", http_address);
@@ -177,7 +186,8 @@ int Main(int argc, char** argv) {
     const Config& config = (*runtime)->config();
     const std::string host = config.http_address == "0.0.0.0" ? "127.0.0.1" : config.http_address;
     std::cout << "listening on http://" << host << ":" << http_server.port() << std::endl;
-    if (config.demo) std::cout << "Demo mode: the second factor is not required for admin." << std::endl;
+    if (config.demo)
+      std::cout << "Demo mode: the second factor is not required for admin." << std::endl;
     const Status served = http_server.Run();
     if (!served.ok()) exit_code = Fail(served);
   });
@@ -196,8 +206,9 @@ int Main(int argc, char** argv) {
     }
     server::Runtime& rt = **runtime;
     std::cout << "data folder: " << rt.config().data_dir << "\n"
-              << "database: " << storage::BackendName(rt.database().backend()) << ", schema version "
-              << storage::LatestSchemaVersion(rt.database().backend()) << "\n"
+              << "database: " << storage::BackendName(rt.database().backend())
+              << ", schema version " << storage::LatestSchemaVersion(rt.database().backend())
+              << "\n"
               << "audit signing key: " << rt.signer().key_id() << "\n";
     if (init_demo) {
       auto created = server::SeedDemoUsers(rt, OperatorContext());
@@ -227,7 +238,8 @@ int Main(int argc, char** argv) {
       exit_code = Fail(runtime.status());
       return;
     }
-    std::cout << "schema version " << storage::LatestSchemaVersion((*runtime)->database().backend()) << "\n";
+    std::cout << "schema version " << storage::LatestSchemaVersion((*runtime)->database().backend())
+              << "\n";
   });
 
   // user …
@@ -235,15 +247,17 @@ int Main(int argc, char** argv) {
   user->require_subcommand(1);
 
   CommonOptions add_options;
-  CLI::App* add = user->add_subcommand("add", "Create a user (prompts for the password when --password is absent)");
+  CLI::App* add = user->add_subcommand(
+      "add", "Create a user (prompts for the password when --password is absent)");
   AddCommonOptions(*add, add_options);
   std::string add_username, add_password, add_display;
   std::vector<std::string> add_roles;
   add->add_option("--username", add_username, "Login name")->required();
   add->add_option("--password", add_password, "Password (at least 12 characters)");
   add->add_option("--display-name", add_display, "Name shown to people (default: the username)");
-  add->add_option("--role", add_roles, "Role (repeat for several): admin, registrar, him_analyst, coder, "
-                                       "roi_specialist, clinician, privacy_officer, auditor, patient")
+  add->add_option("--role", add_roles,
+                  "Role (repeat for several): admin, registrar, him_analyst, coder, "
+                  "roi_specialist, clinician, privacy_officer, auditor, patient")
       ->required();
   add->callback([&] {
     auto runtime = OpenRuntime(add_options);
@@ -256,7 +270,8 @@ int Main(int argc, char** argv) {
       exit_code = Fail(password.status());
       return;
     }
-    auth::NewUser request{add_username, add_display.empty() ? add_username : add_display, *password, add_roles};
+    auth::NewUser request{add_username, add_display.empty() ? add_username : add_display, *password,
+                          add_roles};
     auto created = (*runtime)->accounts().CreateUser(OperatorContext(), request);
     if (!created.ok()) {
       exit_code = Fail(created.status());
@@ -284,8 +299,11 @@ int Main(int argc, char** argv) {
         return;
       }
       for (const auto& u : page->users) {
-        std::cout << u.username << "\t" << (u.disabled ? "disabled" : u.locked ? "locked" : "active") << "\t"
-                  << JoinRoles(u.roles) << "\t" << (u.totp_enabled ? "yes" : "no") << "\t"
+        std::cout << u.username << "\t"
+                  << (u.disabled ? "disabled"
+                      : u.locked ? "locked"
+                                 : "active")
+                  << "\t" << JoinRoles(u.roles) << "\t" << (u.totp_enabled ? "yes" : "no") << "\t"
                   << u.last_login_at.value_or("-") << "\n";
       }
       if (!page->next_cursor) break;
@@ -316,7 +334,8 @@ int Main(int argc, char** argv) {
   });
 
   CommonOptions passwd_options;
-  CLI::App* passwd = user->add_subcommand("passwd", "Set a user's password (prompts when --password is absent)");
+  CLI::App* passwd =
+      user->add_subcommand("passwd", "Set a user's password (prompts when --password is absent)");
   AddCommonOptions(*passwd, passwd_options);
   std::string passwd_username, passwd_password;
   passwd->add_option("--username", passwd_username, "Login name")->required();
@@ -376,7 +395,8 @@ int Main(int argc, char** argv) {
 
   CommonOptions verify_options;
   CLI::App* verify = audit_command->add_subcommand(
-      "verify", "Check the hash chain and signed checkpoints; exit 1 naming the first bad sequence number");
+      "verify",
+      "Check the hash chain and signed checkpoints; exit 1 naming the first bad sequence number");
   AddCommonOptions(*verify, verify_options);
   std::vector<std::string> trusted_keys;
   verify->add_option("--public-key", trusted_keys,
@@ -391,18 +411,20 @@ int Main(int argc, char** argv) {
     if (!trusted_keys.empty()) options.trusted_public_keys = trusted_keys;
     const auto start = std::chrono::steady_clock::now();
     auto report = audit::AuditTrail::Verify((*runtime)->database(), options);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!report.ok()) {
       exit_code = Fail(report.status());
       return;
     }
     if (report->ok) {
-      std::cout << "audit trail intact: " << report->events_checked << " events, " << report->checkpoints_checked
-                << " signed checkpoints checked in " << seconds << " s\n";
+      std::cout << "audit trail intact: " << report->events_checked << " events, "
+                << report->checkpoints_checked << " signed checkpoints checked in " << seconds
+                << " s\n";
       exit_code = kExitOk;
     } else {
-      std::cout << "audit trail BROKEN at sequence " << *report->first_bad_sequence << ": " << report->problem
-                << "\n";
+      std::cout << "audit trail BROKEN at sequence " << *report->first_bad_sequence << ": "
+                << report->problem << "\n";
       exit_code = kExitCheckFailed;
     }
   });
@@ -427,7 +449,8 @@ int Main(int argc, char** argv) {
     if (!actor.empty()) filter.actor_name = actor;
     if (!action.empty()) filter.action = action;
     if (!patient.empty()) filter.patient_id = patient;
-    for (auto [text, bound, name] : {std::tuple{&from, &filter.from, "from"}, std::tuple{&to, &filter.to, "to"}}) {
+    for (auto [text, bound, name] :
+         {std::tuple{&from, &filter.from, "from"}, std::tuple{&to, &filter.to, "to"}}) {
       if (text->empty()) continue;
       *bound = ParseTimestamp(*text);
       if (!*bound) {
@@ -449,7 +472,8 @@ int Main(int argc, char** argv) {
   });
 
   CommonOptions pubkey_options;
-  CLI::App* pubkey = audit_command->add_subcommand("pubkey", "Print the public key that signs audit checkpoints");
+  CLI::App* pubkey =
+      audit_command->add_subcommand("pubkey", "Print the public key that signs audit checkpoints");
   AddCommonOptions(*pubkey, pubkey_options);
   pubkey->callback([&] {
     auto runtime = OpenRuntime(pubkey_options);
@@ -460,7 +484,10 @@ int Main(int argc, char** argv) {
     std::cout << (*runtime)->signer().public_key_hex() << "\n";
   });
 
+  CommonOptions version_options;
   CLI::App* version = app.add_subcommand("version", "Print the version");
+  AddCommonOptions(*version,
+                   version_options);  // accepted everywhere, so scripts can pass them blindly
   version->callback([] { std::cout << "custos " << server::kVersion << "\n"; });
 
   try {

@@ -87,7 +87,8 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text) {
       const int sign = text[pos] == '-' ? -1 : 1;
       ++pos;
       int oh = 0, om = 0;
-      if (!ReadDigits(text, pos, 2, oh) || !Expect(text, pos, ':') || !ReadDigits(text, pos, 2, om)) {
+      if (!ReadDigits(text, pos, 2, oh) || !Expect(text, pos, ':') ||
+          !ReadDigits(text, pos, 2, om)) {
         return std::nullopt;
       }
       offset = minutes(sign * (oh * 60 + om));

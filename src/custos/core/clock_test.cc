@@ -10,7 +10,8 @@ namespace {
 using namespace std::chrono;
 
 TEST(ClockTest, FormatsFixedWidthUtc) {
-  const Timestamp t = sys_days(year(2026) / 11 / 5) + hours(7) + minutes(8) + seconds(9) + microseconds(42);
+  const Timestamp t =
+      sys_days(year(2026) / 11 / 5) + hours(7) + minutes(8) + seconds(9) + microseconds(42);
   EXPECT_EQ(FormatTimestamp(t), "2026-11-05T07:08:09.000042Z");
 }
 

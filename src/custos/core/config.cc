@@ -1,9 +1,9 @@
 #include "custos/core/config.h"
 
+#include <toml++/toml.h>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
-#include <toml++/toml.h>
 
 namespace custos {
 
@@ -17,7 +17,8 @@ struct Setting {
 Status ParseInt(std::string_view name, std::string_view text, std::int64_t& out) {
   const auto [ptr, error] = std::from_chars(text.data(), text.data() + text.size(), out);
   if (error != std::errc() || ptr != text.data() + text.size()) {
-    return Status::InvalidArgument(std::string(name) + " must be a whole number", std::string(name));
+    return Status::InvalidArgument(std::string(name) + " must be a whole number",
+                                   std::string(name));
   }
   return Status::Ok();
 }
@@ -37,7 +38,8 @@ Setting IntSetting(std::string name, std::string help, Int Config::*member, std:
             CUSTOS_RETURN_IF_ERROR(ParseInt(name, v, value));
             if (value < min || value > max) {
               return Status::InvalidArgument(
-                  name + " must be between " + std::to_string(min) + " and " + std::to_string(max), name);
+                  name + " must be between " + std::to_string(min) + " and " + std::to_string(max),
+                  name);
             }
             c.*member = static_cast<Int>(value);
             return Status::Ok();
@@ -59,20 +61,23 @@ Setting BoolSetting(std::string name, std::string help, bool Config::*member) {
 
 std::vector<Setting> MakeSettings() {
   std::vector<Setting> settings = {
-      StringSetting("storage.data_dir", "folder for the database, keys and blobs", &Config::data_dir),
-      StringSetting("storage.database", "SQLite path or postgresql:// URL (default: <data_dir>/custos.db)",
+      StringSetting("storage.data_dir", "folder for the database, keys and blobs",
+                    &Config::data_dir),
+      StringSetting("storage.database",
+                    "SQLite path or postgresql:// URL (default: <data_dir>/custos.db)",
                     &Config::database),
       IntSetting("storage.pool_size", "database connections", &Config::database_pool_size, 1, 256),
       StringSetting("http.address", "address to listen on", &Config::http_address),
-      IntSetting("http.port", "port to listen on (0 picks a free one)", &Config::http_port, 0, 65535),
+      IntSetting("http.port", "port to listen on (0 picks a free one)", &Config::http_port, 0,
+                 65535),
       StringSetting("http.web_dir", "folder of the built web app", &Config::web_dir),
       IntSetting("http.io_threads", "network threads", &Config::http_io_threads, 1, 64),
       IntSetting("http.worker_threads", "threads for blocking work (database, hashing)",
                  &Config::http_worker_threads, 1, 256),
-      IntSetting("http.max_body_bytes", "larger request bodies get 413", &Config::http_max_body_bytes,
-                 1024, std::int64_t{1} << 32),
-      IntSetting("http.max_header_bytes", "larger request headers get 431", &Config::http_max_header_bytes,
-                 1024, 1 << 20),
+      IntSetting("http.max_body_bytes", "larger request bodies get 413",
+                 &Config::http_max_body_bytes, 1024, std::int64_t{1} << 32),
+      IntSetting("http.max_header_bytes", "larger request headers get 431",
+                 &Config::http_max_header_bytes, 1024, 1 << 20),
       IntSetting("http.read_timeout_seconds", "time a client has to send a whole request",
                  &Config::http_read_timeout_seconds, 1, 3600),
       IntSetting("http.idle_timeout_seconds", "keep-alive connections idle longer are closed",
@@ -89,15 +94,17 @@ std::vector<Setting> MakeSettings() {
                  &Config::auth_lockout_seconds, 1, 365 * 24 * 3600),
       BoolSetting("auth.require_admin_totp", "admins must use a second factor",
                   &Config::auth_require_admin_totp),
-      IntSetting("auth.argon2_ops_limit", "Argon2id passes", &Config::auth_argon2_ops_limit, 1, 100),
-      IntSetting("auth.argon2_mem_limit_bytes", "Argon2id memory", &Config::auth_argon2_mem_limit_bytes,
-                 8192, std::int64_t{4} << 30),
+      IntSetting("auth.argon2_ops_limit", "Argon2id passes", &Config::auth_argon2_ops_limit, 1,
+                 100),
+      IntSetting("auth.argon2_mem_limit_bytes", "Argon2id memory",
+                 &Config::auth_argon2_mem_limit_bytes, 8192, std::int64_t{4} << 30),
       IntSetting("audit.checkpoint_every_events", "sign a checkpoint after this many events",
                  &Config::audit_checkpoint_every_events, 1, 1 << 30),
       IntSetting("audit.checkpoint_every_seconds", "and at least this often while events arrive",
                  &Config::audit_checkpoint_every_seconds, 1, 24 * 3600),
       StringSetting("log.level", "debug, info, warn or error", &Config::log_level),
-      BoolSetting("demo", "demo mode: admin second factor not required (shown on screen)", &Config::demo),
+      BoolSetting("demo", "demo mode: admin second factor not required (shown on screen)",
+                  &Config::demo),
   };
   for (auto& setting : settings) {
     std::string env = "CUSTOS_";
@@ -114,7 +121,8 @@ const std::vector<Setting>& Settings() {
 
 Status ApplyTomlTable(Config& config, const toml::table& table, const std::string& prefix) {
   for (const auto& [key, node] : table) {
-    const std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    const std::string name =
+        prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     if (const auto* sub = node.as_table()) {
       CUSTOS_RETURN_IF_ERROR(ApplyTomlTable(config, *sub, name));
       continue;
@@ -176,7 +184,8 @@ Result<Config> LoadConfig(const std::string& config_file,
       table = toml::parse_file(file);
     } catch (const toml::parse_error& error) {
       return Status::InvalidArgument(
-          "cannot read configuration file " + file + ": " + std::string(error.description()), "config");
+          "cannot read configuration file " + file + ": " + std::string(error.description()),
+          "config");
     }
     CUSTOS_RETURN_IF_ERROR(ApplyTomlTable(config, table, ""));
   }

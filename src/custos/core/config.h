@@ -66,8 +66,8 @@ const std::vector<SettingInfo>& AllSettings();
 Status ApplySetting(Config& config, std::string_view name, std::string_view value);
 
 // Builds the configuration: defaults, then the file (if `config_file` is empty,
-// <data_dir>/custos.toml when it exists), then the environment, then `flags` (name, value) in order.
-// The data dir itself comes from flags, then CUSTOS_STORAGE_DATA_DIR, then the default.
+// <data_dir>/custos.toml when it exists), then the environment, then `flags` (name, value) in
+// order. The data dir itself comes from flags, then CUSTOS_STORAGE_DATA_DIR, then the default.
 Result<Config> LoadConfig(const std::string& config_file,
                           const std::vector<std::pair<std::string, std::string>>& flags);
 

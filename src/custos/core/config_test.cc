@@ -12,7 +12,8 @@ namespace {
 
 TEST(ConfigTest, FlagsBeatEnvironmentWhichBeatsTheFile) {
   testing::TempDir dir;
-  std::ofstream(dir.File("custos.toml")) << "[http]\nport = 1111\nio_threads = 3\n[auth]\nidle_timeout_seconds = 600\n";
+  std::ofstream(dir.File("custos.toml"))
+      << "[http]\nport = 1111\nio_threads = 3\n[auth]\nidle_timeout_seconds = 600\n";
   ::setenv("CUSTOS_HTTP_PORT", "2222", 1);
   ::setenv("CUSTOS_AUTH_IDLE_TIMEOUT_SECONDS", "700", 1);
   auto config = LoadConfig("", {{"storage.data_dir", dir.path().string()}, {"http.port", "3333"}});

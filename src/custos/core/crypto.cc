@@ -17,7 +17,8 @@ void EnsureSodium() { static SodiumInit init; }
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest digest;
   unsigned int length = 0;
-  CUSTOS_CHECK(EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) == 1);
+  CUSTOS_CHECK(
+      EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) == 1);
   return digest;
 }
 
@@ -66,7 +67,8 @@ bool HexDecode(std::string_view hex, std::string& out) {
 
 std::string Base64UrlEncode(std::string_view bytes) {
   EnsureSodium();
-  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
                     bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.resize(std::char_traits<char>::length(out.c_str()));

@@ -4,8 +4,10 @@ namespace custos {
 
 Result<Json> ParseJsonObject(std::string_view text) {
   Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) return Status::InvalidArgument("request body is not valid JSON", "body");
-  if (!value.is_object()) return Status::InvalidArgument("request body must be a JSON object", "body");
+  if (value.is_discarded())
+    return Status::InvalidArgument("request body is not valid JSON", "body");
+  if (!value.is_object())
+    return Status::InvalidArgument("request body must be a JSON object", "body");
   return value;
 }
 
@@ -33,7 +35,8 @@ Result<std::optional<bool>> OptionalBool(const Json& object, std::string_view fi
   const auto it = object.find(field);
   if (it == object.end() || it->is_null()) return std::optional<bool>();
   if (!it->is_boolean()) {
-    return Status::InvalidArgument(std::string(field) + " must be true or false", std::string(field));
+    return Status::InvalidArgument(std::string(field) + " must be true or false",
+                                   std::string(field));
   }
   return std::optional<bool>(it->get<bool>());
 }

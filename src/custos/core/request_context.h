@@ -17,7 +17,7 @@ struct RequestContext {
   std::string purpose_of_use = "HOPERAT";
   std::string source_address;  // the client's IP address, or "cli"
   std::string request_id;
-  std::string session_id;      // hash of the session token; empty outside a session
+  std::string session_id;  // hash of the session token; empty outside a session
 
   // A context for operator tools and background jobs that act with every permission.
   static RequestContext System(std::string actor, std::string source) {

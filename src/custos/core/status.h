@@ -74,7 +74,8 @@ class [[nodiscard]] Status {
     return reason_.empty() ? StatusCodeName(code_) : std::string_view(reason_);
   }
 
-  // Returns a copy with a specific reason, e.g. Status::Unauthenticated(..).WithReason("totp_required").
+  // Returns a copy with a specific reason, e.g.
+  // Status::Unauthenticated(..).WithReason("totp_required").
   Status WithReason(std::string reason) const& {
     Status copy = *this;
     copy.reason_ = std::move(reason);
@@ -102,7 +103,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : state_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(state_).ok()) {
       state_ = Status::Internal("Result constructed from an OK status without a value");
@@ -131,10 +132,10 @@ class [[nodiscard]] Result {
 #define CUSTOS_CONCAT(a, b) CUSTOS_CONCAT_INNER(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define CUSTOS_RETURN_IF_ERROR(expr)                      \
-  do {                                                    \
-    ::custos::Status custos_status_ = (expr);             \
-    if (!custos_status_.ok()) return custos_status_;      \
+#define CUSTOS_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::custos::Status custos_status_ = (expr);        \
+    if (!custos_status_.ok()) return custos_status_; \
   } while (false)
 
 // `lhs = value of expr`, or returns its Status from the enclosing function.
@@ -146,8 +147,8 @@ class [[nodiscard]] Result {
   lhs = std::move(result).value()
 
 // Programming errors (never input from outside): abort with a message.
-#define CUSTOS_CHECK(condition)                                                \
-  do {                                                                         \
+#define CUSTOS_CHECK(condition)                                                        \
+  do {                                                                                 \
     if (!(condition)) ::custos::internal::CheckFailed(#condition, __FILE__, __LINE__); \
   } while (false)
 

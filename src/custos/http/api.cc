@@ -13,7 +13,8 @@ namespace {
 bool IsSaneRequestId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
   }
   return true;
 }
@@ -33,16 +34,19 @@ std::string_view OriginHost(std::string_view origin) {
 
 }  // namespace
 
-Api::Api(auth::SessionStore& sessions, HttpMetrics& metrics, const StaticFiles& static_files, ApiOptions options)
+Api::Api(auth::SessionStore& sessions, HttpMetrics& metrics, const StaticFiles& static_files,
+         ApiOptions options)
     : sessions_(sessions), metrics_(metrics), static_files_(static_files), options_(options) {}
 
 bool Api::RunsInline(const Request& request) const {
-  return !IsApiPath(request.path) || request.path == "/healthz" || request.path.starts_with("/bench/");
+  return !IsApiPath(request.path) || request.path == "/healthz" ||
+         request.path.starts_with("/bench/");
 }
 
 std::string Api::SessionCookie(std::string_view token, int max_age_seconds) const {
-  std::string cookie = std::string(kSessionCookie) + "=" + std::string(token) +
-                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_seconds);
+  std::string cookie =
+      std::string(kSessionCookie) + "=" + std::string(token) +
+      "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_seconds);
   if (options_.secure_cookies) cookie += "; Secure";
   return cookie;
 }
@@ -56,7 +60,8 @@ Result<RequestContext> Api::Authenticate(const Request& request, const Route& ro
   std::string token;
   bool from_cookie = false;
   const std::string_view authorization = request.Header("authorization");
-  if (authorization.size() > 7 && (authorization.starts_with("Bearer ") || authorization.starts_with("bearer "))) {
+  if (authorization.size() > 7 &&
+      (authorization.starts_with("Bearer ") || authorization.starts_with("bearer "))) {
     token = std::string(authorization.substr(7));
   } else {
     token = request.Cookie(kSessionCookie);
@@ -86,23 +91,28 @@ Result<RequestContext> Api::Authenticate(const Request& request, const Route& ro
       return Status::PermissionDenied("set up a second factor (authenticator app) before going on")
           .WithReason("totp_enrollment_required");
     }
-    return Status::PermissionDenied("change your password before going on").WithReason("password_change_required");
+    return Status::PermissionDenied("change your password before going on")
+        .WithReason("password_change_required");
   }
-  if (route.access == Access::kPermission) CUSTOS_RETURN_IF_ERROR(auth::Require(context, *route.permission));
+  if (route.access == Access::kPermission)
+    CUSTOS_RETURN_IF_ERROR(auth::Require(context, *route.permission));
   return context;
 }
 
 Response Api::Dispatch(Request& request, std::string& route_label) {
   if (!IsApiPath(request.path)) {
     route_label = "static";
-    if (!IsSafeMethod(request.method)) return ErrorResponse(405, "method_not_allowed", "only GET is allowed here");
-    return static_files_.Serve(request.path, request.Header("accept-encoding").find("gzip") != std::string_view::npos,
-                               request.Header("if-none-match"));
+    if (!IsSafeMethod(request.method))
+      return ErrorResponse(405, "method_not_allowed", "only GET is allowed here");
+    return static_files_.Serve(
+        request.path, request.Header("accept-encoding").find("gzip") != std::string_view::npos,
+        request.Header("if-none-match"));
   }
   RouteMatch match = router_.Match(request.method, request.path);
   if (!match.route) {
     route_label = "unmatched";
-    if (match.path_known) return ErrorResponse(405, "method_not_allowed", "method not allowed on this path");
+    if (match.path_known)
+      return ErrorResponse(405, "method_not_allowed", "method not allowed on this path");
     return ErrorResponse(404, "not_found", "no such endpoint");
   }
   const Route& route = *match.route;
@@ -118,7 +128,8 @@ Response Api::Dispatch(Request& request, std::string& route_label) {
 Response Api::Handle(Request& request) {
   const auto start = std::chrono::steady_clock::now();
   const std::string_view incoming_id = request.Header("x-request-id");
-  request.request_id = IsSaneRequestId(incoming_id) ? std::string(incoming_id) : HexEncode(RandomBytes(8));
+  request.request_id =
+      IsSaneRequestId(incoming_id) ? std::string(incoming_id) : HexEncode(RandomBytes(8));
 
   std::string route_label = "unmatched";
   Response response;
@@ -135,8 +146,8 @@ Response Api::Handle(Request& request) {
   if (route_label != "static" && response.Header("Cache-Control").empty()) {
     response.SetHeader("Cache-Control", "no-store");
   }
-  if (response.body.size() >= options_.gzip_min_bytes && response.Header("Content-Encoding").empty() &&
-      IsCompressible(response.content_type) &&
+  if (response.body.size() >= options_.gzip_min_bytes &&
+      response.Header("Content-Encoding").empty() && IsCompressible(response.content_type) &&
       request.Header("accept-encoding").find("gzip") != std::string_view::npos) {
     if (auto compressed = Gzip(response.body)) {
       response.body = std::move(*compressed);
@@ -145,15 +156,22 @@ Response Api::Handle(Request& request) {
     }
   }
 
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.ObserveRequest(request.method, route_label, response.status, seconds);
   if (response.status >= 500) {
-    Log(LogLevel::kError, "http_request", {{"method", request.method}, {"route", route_label},
-                                            {"status", response.status}, {"request_id", request.request_id}});
+    Log(LogLevel::kError, "http_request",
+        {{"method", request.method},
+         {"route", route_label},
+         {"status", response.status},
+         {"request_id", request.request_id}});
   } else {
-    Log(LogLevel::kDebug, "http_request", {{"method", request.method}, {"route", route_label},
-                                            {"status", response.status}, {"request_id", request.request_id},
-                                            {"seconds", seconds}});
+    Log(LogLevel::kDebug, "http_request",
+        {{"method", request.method},
+         {"route", route_label},
+         {"status", response.status},
+         {"request_id", request.request_id},
+         {"seconds", seconds}});
   }
   return response;
 }

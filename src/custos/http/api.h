@@ -27,7 +27,8 @@ struct ApiOptions {
 
 class Api {
  public:
-  Api(auth::SessionStore& sessions, HttpMetrics& metrics, const StaticFiles& static_files, ApiOptions options);
+  Api(auth::SessionStore& sessions, HttpMetrics& metrics, const StaticFiles& static_files,
+      ApiOptions options);
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
 

@@ -39,7 +39,8 @@ Json MeJson(const auth::User& user, const ServerInfo& info) {
     if (bits & auth::Bit(permission.permission)) permissions.push_back(permission.name);
   }
   me["permissions"] = permissions;
-  const bool is_admin = std::find(user.roles.begin(), user.roles.end(), auth::Role::kAdmin) != user.roles.end();
+  const bool is_admin =
+      std::find(user.roles.begin(), user.roles.end(), auth::Role::kAdmin) != user.roles.end();
   me["totp_required"] = is_admin && info.require_admin_totp;
   me["idle_timeout_seconds"] = info.idle_timeout_seconds;
   return me;
@@ -47,14 +48,15 @@ Json MeJson(const auth::User& user, const ServerInfo& info) {
 
 Result<Json> Body(const Request& request) { return ParseJsonObject(request.body); }
 
-Result<int> IntParam(const Request& request, std::string_view name, int fallback, int min, int max) {
+Result<int> IntParam(const Request& request, std::string_view name, int fallback, int min,
+                     int max) {
   const auto text = request.QueryParam(name);
   if (!text || text->empty()) return fallback;
   int value = 0;
   const auto [ptr, error] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (error != std::errc() || ptr != text->data() + text->size() || value < min || value > max) {
-    return Status::InvalidArgument(std::string(name) + " must be a whole number from " + std::to_string(min) +
-                                       " to " + std::to_string(max),
+    return Status::InvalidArgument(std::string(name) + " must be a whole number from " +
+                                       std::to_string(min) + " to " + std::to_string(max),
                                    std::string(name));
   }
   return value;
@@ -77,7 +79,8 @@ Result<audit::AuditFilter> AuditFilterFrom(const Request& request) {
     if (auto value = text(bound)) {
       auto parsed = ParseTimestamp(*value);
       if (!parsed) {
-        return Status::InvalidArgument(std::string(bound) + " must be a date or an RFC 3339 time", bound);
+        return Status::InvalidArgument(std::string(bound) + " must be a date or an RFC 3339 time",
+                                       bound);
       }
       (std::string_view(bound) == "from" ? filter.from : filter.to) = parsed;
     }
@@ -85,7 +88,8 @@ Result<audit::AuditFilter> AuditFilterFrom(const Request& request) {
   CUSTOS_ASSIGN_OR_RETURN(filter.limit, IntParam(request, "limit", 50, 1, 500));
   if (auto cursor = text("cursor")) {
     std::int64_t value = 0;
-    const auto [ptr, error] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), value);
+    const auto [ptr, error] =
+        std::from_chars(cursor->data(), cursor->data() + cursor->size(), value);
     if (error != std::errc() || ptr != cursor->data() + cursor->size() || value < 1) {
       return Status::InvalidArgument("cursor is not one this server gave out", "cursor");
     }
@@ -95,16 +99,17 @@ Result<audit::AuditFilter> AuditFilterFrom(const Request& request) {
 }
 
 Json AuditQueryParameters() {
-  return Json::array({{{"name", "actor"}, {"description", "username of the actor"}},
-                      {{"name", "patient"}, {"description", "patient id"}},
-                      {{"name", "action"}, {"description", "e.g. user.create"}},
-                      {{"name", "object_type"}, {"description", "e.g. user"}},
-                      {{"name", "object_id"}, {"description", "id of the object"}},
-                      {{"name", "outcome"}, {"description", "success or failure"}},
-                      {{"name", "from"}, {"description", "inclusive lower bound, RFC 3339 or a date"}},
-                      {{"name", "to"}, {"description", "exclusive upper bound, RFC 3339 or a date"}},
-                      {{"name", "limit"}, {"description", "page size, 1-500 (default 50)"}},
-                      {{"name", "cursor"}, {"description", "next_cursor of the previous page"}}});
+  return Json::array(
+      {{{"name", "actor"}, {"description", "username of the actor"}},
+       {{"name", "patient"}, {"description", "patient id"}},
+       {{"name", "action"}, {"description", "e.g. user.create"}},
+       {{"name", "object_type"}, {"description", "e.g. user"}},
+       {{"name", "object_id"}, {"description", "id of the object"}},
+       {{"name", "outcome"}, {"description", "success or failure"}},
+       {{"name", "from"}, {"description", "inclusive lower bound, RFC 3339 or a date"}},
+       {{"name", "to"}, {"description", "exclusive upper bound, RFC 3339 or a date"}},
+       {{"name", "limit"}, {"description", "page size, 1-500 (default 50)"}},
+       {{"name", "cursor"}, {"description", "next_cursor of the previous page"}}});
 }
 
 Json ObjectSchema(std::initializer_list<std::pair<const char*, const char*>> properties,
@@ -122,8 +127,9 @@ Json ObjectSchema(std::initializer_list<std::pair<const char*, const char*>> pro
   return schema;
 }
 
-Route MakeRoute(std::string method, std::string pattern, Access access, std::optional<Permission> permission,
-                std::string tag, std::string summary, Handler handler) {
+Route MakeRoute(std::string method, std::string pattern, Access access,
+                std::optional<Permission> permission, std::string tag, std::string summary,
+                Handler handler) {
   Route route;
   route.method = std::move(method);
   route.pattern = std::move(pattern);
@@ -136,13 +142,17 @@ Route MakeRoute(std::string method, std::string pattern, Access access, std::opt
 }
 
 // A route under users.manage that acts on one user and returns it.
-Route UserAction(std::string pattern, std::string summary,
-                 std::function<Result<auth::User>(const Request&, const RequestContext&, const std::string&)> act) {
-  return MakeRoute("POST", std::move(pattern), Access::kPermission, Permission::kUsersManage, "users",
-                   std::move(summary),
-                   [act = std::move(act)](const Request& request, const RequestContext& context) -> Result<Response> {
-                     CUSTOS_ASSIGN_OR_RETURN(auth::User user,
-                                             act(request, context, std::string(request.PathParam("id"))));
+Route UserAction(
+    std::string pattern, std::string summary,
+    std::function<Result<auth::User>(const Request&, const RequestContext&, const std::string&)>
+        act) {
+  return MakeRoute("POST", std::move(pattern), Access::kPermission, Permission::kUsersManage,
+                   "users", std::move(summary),
+                   [act = std::move(act)](const Request& request,
+                                          const RequestContext& context) -> Result<Response> {
+                     CUSTOS_ASSIGN_OR_RETURN(
+                         auth::User user,
+                         act(request, context, std::string(request.PathParam("id"))));
                      return Response::FromJson(200, UserJson(user));
                    });
 }
@@ -154,18 +164,22 @@ void AddOperationalRoutes(Api& api, ApiServices& s) {
                                return Response::FromJson(200, {{"status", "ok"}});
                              }));
   api.router().Add(MakeRoute(
-      "GET", "/metrics", Access::kPublic, std::nullopt, "system", "Prometheus metrics (text exposition format)",
+      "GET", "/metrics", Access::kPublic, std::nullopt, "system",
+      "Prometheus metrics (text exposition format)",
       [&s](const Request&, const RequestContext&) -> Result<Response> {
         const storage::DatabaseStats stats = s.database.Stats();
-        s.metrics.SetGauge("custos_db_connections_open", "Database connections open", stats.connections_open);
-        s.metrics.SetGauge("custos_db_connections_in_use", "Database connections in use", stats.connections_in_use);
+        s.metrics.SetGauge("custos_db_connections_open", "Database connections open",
+                           stats.connections_open);
+        s.metrics.SetGauge("custos_db_connections_in_use", "Database connections in use",
+                           stats.connections_in_use);
         s.metrics.SetGauge("custos_db_transactions_started_total", "Transactions started",
                            static_cast<double>(stats.transactions_started));
         s.metrics.SetGauge("custos_db_transactions_committed_total", "Transactions committed",
                            static_cast<double>(stats.transactions_committed));
         CUSTOS_ASSIGN_OR_RETURN(auto tx, s.database.Begin(storage::TransactionMode::kReadOnly));
         CUSTOS_ASSIGN_OR_RETURN(const std::int64_t chain, audit::AuditTrail::Length(*tx));
-        s.metrics.SetGauge("custos_audit_chain_length", "Events in the audit trail", static_cast<double>(chain));
+        s.metrics.SetGauge("custos_audit_chain_length", "Events in the audit trail",
+                           static_cast<double>(chain));
         Response response;
         response.content_type = "text/plain; version=0.0.4; charset=utf-8";
         response.body = s.metrics.Render();
@@ -189,16 +203,16 @@ void AddOperationalRoutes(Api& api, ApiServices& s) {
   auto openapi = std::make_shared<std::string>();
   auto once = std::make_shared<std::once_flag>();
   Api* api_pointer = &api;
-  api.router().Add(MakeRoute("GET", "/api/v1/openapi.json", Access::kPublic, std::nullopt, "system",
-                             "This API as an OpenAPI 3 document",
-                             [&s, openapi, once, api_pointer](const Request&, const RequestContext&) -> Result<Response> {
-                               std::call_once(*once, [&] {
-                                 *openapi = BuildOpenApi(api_pointer->router(), s.info.version).dump();
-                               });
-                               Response response;
-                               response.body = *openapi;
-                               return response;
-                             }));
+  api.router().Add(MakeRoute(
+      "GET", "/api/v1/openapi.json", Access::kPublic, std::nullopt, "system",
+      "This API as an OpenAPI 3 document",
+      [&s, openapi, once, api_pointer](const Request&, const RequestContext&) -> Result<Response> {
+        std::call_once(
+            *once, [&] { *openapi = BuildOpenApi(api_pointer->router(), s.info.version).dump(); });
+        Response response;
+        response.body = *openapi;
+        return response;
+      }));
 }
 
 void AddAuthRoutes(Api& api, ApiServices& s) {
@@ -214,26 +228,31 @@ void AddAuthRoutes(Api& api, ApiServices& s) {
         CUSTOS_ASSIGN_OR_RETURN(login.challenge, OptionalString(body, "challenge"));
         CUSTOS_ASSIGN_OR_RETURN(auth::LoginResult result, s.accounts.Login(login, context));
         if (result.totp_challenge) {
-          return Response::FromJson(200, {{"totp_required", true}, {"challenge", *result.totp_challenge}});
+          return Response::FromJson(
+              200, {{"totp_required", true}, {"challenge", *result.totp_challenge}});
         }
-        Response response = Response::FromJson(200, {{"token", *result.token},
-                                                      {"expires_in", s.info.session_lifetime_seconds},
-                                                      {"user", MeJson(*result.user, s.info)}});
-        response.SetHeader("Set-Cookie", api.SessionCookie(*result.token, s.info.session_lifetime_seconds));
+        Response response =
+            Response::FromJson(200, {{"token", *result.token},
+                                     {"expires_in", s.info.session_lifetime_seconds},
+                                     {"user", MeJson(*result.user, s.info)}});
+        response.SetHeader("Set-Cookie",
+                           api.SessionCookie(*result.token, s.info.session_lifetime_seconds));
         return response;
       });
   login.request_schema = ObjectSchema(
-      {{"username", "string"}, {"password", "string"}, {"code", "string"}, {"challenge", "string"}}, {});
+      {{"username", "string"}, {"password", "string"}, {"code", "string"}, {"challenge", "string"}},
+      {});
   api.router().Add(std::move(login));
 
-  Route logout = MakeRoute("POST", "/api/v1/auth/logout", Access::kAuthenticated, std::nullopt, "auth",
-                           "End the current session",
-                           [&s, &api](const Request&, const RequestContext& context) -> Result<Response> {
-                             CUSTOS_RETURN_IF_ERROR(s.accounts.Logout(context));
-                             Response response = Response::NoContent();
-                             response.SetHeader("Set-Cookie", api.SessionCookie("", 0));
-                             return response;
-                           });
+  Route logout =
+      MakeRoute("POST", "/api/v1/auth/logout", Access::kAuthenticated, std::nullopt, "auth",
+                "End the current session",
+                [&s, &api](const Request&, const RequestContext& context) -> Result<Response> {
+                  CUSTOS_RETURN_IF_ERROR(s.accounts.Logout(context));
+                  Response response = Response::NoContent();
+                  response.SetHeader("Set-Cookie", api.SessionCookie("", 0));
+                  return response;
+                });
   logout.allowed_while_restricted = true;
   api.router().Add(std::move(logout));
 
@@ -246,67 +265,74 @@ void AddAuthRoutes(Api& api, ApiServices& s) {
   me.allowed_while_restricted = true;
   api.router().Add(std::move(me));
 
-  Route password = MakeRoute("POST", "/api/v1/auth/password", Access::kAuthenticated, std::nullopt, "auth",
-                             "Change your own password (other sessions end)",
-                             [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                               CUSTOS_ASSIGN_OR_RETURN(Json body, Body(request));
-                               CUSTOS_ASSIGN_OR_RETURN(std::string current, RequiredString(body, "current_password"));
-                               CUSTOS_ASSIGN_OR_RETURN(std::string next, RequiredString(body, "new_password"));
-                               CUSTOS_RETURN_IF_ERROR(s.accounts.ChangeOwnPassword(context, current, next));
-                               return Response::NoContent();
-                             });
+  Route password = MakeRoute(
+      "POST", "/api/v1/auth/password", Access::kAuthenticated, std::nullopt, "auth",
+      "Change your own password (other sessions end)",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(Json body, Body(request));
+        CUSTOS_ASSIGN_OR_RETURN(std::string current, RequiredString(body, "current_password"));
+        CUSTOS_ASSIGN_OR_RETURN(std::string next, RequiredString(body, "new_password"));
+        CUSTOS_RETURN_IF_ERROR(s.accounts.ChangeOwnPassword(context, current, next));
+        return Response::NoContent();
+      });
   password.allowed_while_restricted = true;
   password.request_schema =
-      ObjectSchema({{"current_password", "string"}, {"new_password", "string"}}, {"current_password", "new_password"});
+      ObjectSchema({{"current_password", "string"}, {"new_password", "string"}},
+                   {"current_password", "new_password"});
   api.router().Add(std::move(password));
 
-  Route enroll = MakeRoute("POST", "/api/v1/auth/totp/enroll", Access::kAuthenticated, std::nullopt, "auth",
-                           "Start setting up a second factor: secret and QR code",
-                           [&s](const Request&, const RequestContext& context) -> Result<Response> {
-                             CUSTOS_ASSIGN_OR_RETURN(auth::TotpEnrollment enrollment,
-                                                     s.accounts.BeginTotpEnrollment(context));
-                             return Response::FromJson(200, {{"secret", enrollment.secret},
-                                                             {"otpauth_uri", enrollment.otpauth_uri},
-                                                             {"qr_svg", enrollment.qr_svg}});
-                           });
+  Route enroll =
+      MakeRoute("POST", "/api/v1/auth/totp/enroll", Access::kAuthenticated, std::nullopt, "auth",
+                "Start setting up a second factor: secret and QR code",
+                [&s](const Request&, const RequestContext& context) -> Result<Response> {
+                  CUSTOS_ASSIGN_OR_RETURN(auth::TotpEnrollment enrollment,
+                                          s.accounts.BeginTotpEnrollment(context));
+                  return Response::FromJson(200, {{"secret", enrollment.secret},
+                                                  {"otpauth_uri", enrollment.otpauth_uri},
+                                                  {"qr_svg", enrollment.qr_svg}});
+                });
   enroll.allowed_while_restricted = true;
   api.router().Add(std::move(enroll));
 
-  Route confirm = MakeRoute("POST", "/api/v1/auth/totp/confirm", Access::kAuthenticated, std::nullopt, "auth",
-                            "Finish setting up the second factor with a code from the app",
-                            [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                              CUSTOS_ASSIGN_OR_RETURN(Json body, Body(request));
-                              CUSTOS_ASSIGN_OR_RETURN(std::string code, RequiredString(body, "code"));
-                              CUSTOS_RETURN_IF_ERROR(s.accounts.ConfirmTotp(context, code));
-                              return Response::NoContent();
-                            });
+  Route confirm =
+      MakeRoute("POST", "/api/v1/auth/totp/confirm", Access::kAuthenticated, std::nullopt, "auth",
+                "Finish setting up the second factor with a code from the app",
+                [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                  CUSTOS_ASSIGN_OR_RETURN(Json body, Body(request));
+                  CUSTOS_ASSIGN_OR_RETURN(std::string code, RequiredString(body, "code"));
+                  CUSTOS_RETURN_IF_ERROR(s.accounts.ConfirmTotp(context, code));
+                  return Response::NoContent();
+                });
   confirm.allowed_while_restricted = true;
   confirm.request_schema = ObjectSchema({{"code", "string"}}, {"code"});
   api.router().Add(std::move(confirm));
 }
 
 void AddUserRoutes(Api& api, ApiServices& s) {
-  Route list = MakeRoute("GET", "/api/v1/users", Access::kPermission, Permission::kUsersManage, "users",
-                         "List users (search by username or name)",
-                         [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                           CUSTOS_ASSIGN_OR_RETURN(int limit, IntParam(request, "limit", 50, 1, 500));
-                           CUSTOS_ASSIGN_OR_RETURN(
-                               auth::UserPage page,
-                               s.accounts.ListUsers(context, request.QueryParam("q").value_or(""), limit,
-                                                    request.QueryParam("cursor").value_or("")));
-                           Json users = Json::array();
-                           for (const auto& user : page.users) users.push_back(UserJson(user));
-                           return Response::FromJson(200, {{"users", users},
-                                                           {"next_cursor", page.next_cursor ? Json(*page.next_cursor)
-                                                                                            : Json(nullptr)}});
-                         });
-  list.query_parameters = Json::array({{{"name", "q"}, {"description", "part of a username or name"}},
-                                       {{"name", "limit"}, {"description", "page size, 1-500"}},
-                                       {{"name", "cursor"}, {"description", "next_cursor of the previous page"}}});
+  Route list = MakeRoute(
+      "GET", "/api/v1/users", Access::kPermission, Permission::kUsersManage, "users",
+      "List users (search by username or name)",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(int limit, IntParam(request, "limit", 50, 1, 500));
+        CUSTOS_ASSIGN_OR_RETURN(
+            auth::UserPage page,
+            s.accounts.ListUsers(context, request.QueryParam("q").value_or(""), limit,
+                                 request.QueryParam("cursor").value_or("")));
+        Json users = Json::array();
+        for (const auto& user : page.users) users.push_back(UserJson(user));
+        return Response::FromJson(
+            200, {{"users", users},
+                  {"next_cursor", page.next_cursor ? Json(*page.next_cursor) : Json(nullptr)}});
+      });
+  list.query_parameters =
+      Json::array({{{"name", "q"}, {"description", "part of a username or name"}},
+                   {{"name", "limit"}, {"description", "page size, 1-500"}},
+                   {{"name", "cursor"}, {"description", "next_cursor of the previous page"}}});
   api.router().Add(std::move(list));
 
   Route create = MakeRoute(
-      "POST", "/api/v1/users", Access::kPermission, Permission::kUsersManage, "users", "Create a user",
+      "POST", "/api/v1/users", Access::kPermission, Permission::kUsersManage, "users",
+      "Create a user",
       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
         CUSTOS_ASSIGN_OR_RETURN(Json body, Body(request));
         auth::NewUser user;
@@ -323,18 +349,21 @@ void AddUserRoutes(Api& api, ApiServices& s) {
         response.SetHeader("Location", "/api/v1/users/" + created.id);
         return response;
       });
-  create.request_schema = ObjectSchema({{"username", "string"}, {"display_name", "string"}, {"password", "string"},
-                                        {"roles", "string[]"}, {"must_change_password", "boolean"}},
+  create.request_schema = ObjectSchema({{"username", "string"},
+                                        {"display_name", "string"},
+                                        {"password", "string"},
+                                        {"roles", "string[]"},
+                                        {"must_change_password", "boolean"}},
                                        {"username", "display_name", "password", "roles"});
   api.router().Add(std::move(create));
 
-  api.router().Add(MakeRoute("GET", "/api/v1/users/{id}", Access::kPermission, Permission::kUsersManage, "users",
-                             "One user",
-                             [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                               CUSTOS_ASSIGN_OR_RETURN(auth::User user,
-                                                       s.accounts.GetUser(context, std::string(request.PathParam("id"))));
-                               return Response::FromJson(200, UserJson(user));
-                             }));
+  api.router().Add(MakeRoute(
+      "GET", "/api/v1/users/{id}", Access::kPermission, Permission::kUsersManage, "users",
+      "One user", [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(auth::User user,
+                                s.accounts.GetUser(context, std::string(request.PathParam("id"))));
+        return Response::FromJson(200, UserJson(user));
+      }));
 
   Route update = MakeRoute(
       "PATCH", "/api/v1/users/{id}", Access::kPermission, Permission::kUsersManage, "users",
@@ -344,14 +373,16 @@ void AddUserRoutes(Api& api, ApiServices& s) {
         auth::UserChanges changes;
         CUSTOS_ASSIGN_OR_RETURN(changes.display_name, OptionalString(body, "display_name"));
         CUSTOS_ASSIGN_OR_RETURN(changes.roles, OptionalStringArray(body, "roles"));
-        CUSTOS_ASSIGN_OR_RETURN(auth::User user,
-                                s.accounts.UpdateUser(context, std::string(request.PathParam("id")), changes));
+        CUSTOS_ASSIGN_OR_RETURN(
+            auth::User user,
+            s.accounts.UpdateUser(context, std::string(request.PathParam("id")), changes));
         return Response::FromJson(200, UserJson(user));
       });
   update.request_schema = ObjectSchema({{"display_name", "string"}, {"roles", "string[]"}}, {});
   api.router().Add(std::move(update));
 
-  api.router().Add(UserAction("/api/v1/users/{id}/disable", "Disable a user; their sessions end at once",
+  api.router().Add(UserAction("/api/v1/users/{id}/disable",
+                              "Disable a user; their sessions end at once",
                               [&s](const Request&, const RequestContext& c, const std::string& id) {
                                 return s.accounts.DisableUser(c, id);
                               }));
@@ -368,7 +399,8 @@ void AddUserRoutes(Api& api, ApiServices& s) {
                            [&s](const Request& request, const RequestContext& c,
                                 const std::string& id) -> Result<auth::User> {
                              CUSTOS_ASSIGN_OR_RETURN(Json body, Body(request));
-                             CUSTOS_ASSIGN_OR_RETURN(std::string password, RequiredString(body, "new_password"));
+                             CUSTOS_ASSIGN_OR_RETURN(std::string password,
+                                                     RequiredString(body, "new_password"));
                              return s.accounts.ResetPassword(c, id, password);
                            });
   reset.request_schema = ObjectSchema({{"new_password", "string"}}, {"new_password"});
@@ -378,23 +410,24 @@ void AddUserRoutes(Api& api, ApiServices& s) {
                                 return s.accounts.ResetTotp(c, id);
                               }));
 
-  api.router().Add(MakeRoute("GET", "/api/v1/roles", Access::kPermission, Permission::kUsersManage, "users",
-                             "The roles and the permissions each grants",
-                             [](const Request&, const RequestContext&) -> Result<Response> {
-                               Json roles = Json::array();
-                               for (const auto& role : auth::AllRoles()) {
-                                 Json permissions = Json::array();
-                                 for (auto p : role.permissions) permissions.push_back(auth::PermissionName(p));
-                                 roles.push_back({{"name", role.name},
-                                                  {"description", role.description},
-                                                  {"permissions", permissions}});
-                               }
-                               Json permissions = Json::array();
-                               for (const auto& p : auth::AllPermissions()) {
-                                 permissions.push_back({{"name", p.name}, {"description", p.description}});
-                               }
-                               return Response::FromJson(200, {{"roles", roles}, {"permissions", permissions}});
-                             }));
+  api.router().Add(
+      MakeRoute("GET", "/api/v1/roles", Access::kPermission, Permission::kUsersManage, "users",
+                "The roles and the permissions each grants",
+                [](const Request&, const RequestContext&) -> Result<Response> {
+                  Json roles = Json::array();
+                  for (const auto& role : auth::AllRoles()) {
+                    Json permissions = Json::array();
+                    for (auto p : role.permissions) permissions.push_back(auth::PermissionName(p));
+                    roles.push_back({{"name", role.name},
+                                     {"description", role.description},
+                                     {"permissions", permissions}});
+                  }
+                  Json permissions = Json::array();
+                  for (const auto& p : auth::AllPermissions()) {
+                    permissions.push_back({{"name", p.name}, {"description", p.description}});
+                  }
+                  return Response::FromJson(200, {{"roles", roles}, {"permissions", permissions}});
+                }));
 }
 
 void AddAuditRoutes(Api& api, ApiServices& s) {
@@ -406,42 +439,45 @@ void AddAuditRoutes(Api& api, ApiServices& s) {
         CUSTOS_ASSIGN_OR_RETURN(audit::AuditPage page, s.audit_review.Search(context, filter));
         Json list = Json::array();
         for (const auto& event : page.events) list.push_back(event.ToJson());
-        return Response::FromJson(200, {{"events", list},
-                                        {"next_cursor", page.next_before_sequence
-                                                            ? Json(std::to_string(*page.next_before_sequence))
-                                                            : Json(nullptr)}});
+        return Response::FromJson(
+            200, {{"events", list},
+                  {"next_cursor", page.next_before_sequence
+                                      ? Json(std::to_string(*page.next_before_sequence))
+                                      : Json(nullptr)}});
       });
   events.query_parameters = AuditQueryParameters();
   api.router().Add(std::move(events));
 
-  Route csv = MakeRoute("GET", "/api/v1/audit/events.csv", Access::kPermission, Permission::kAuditRead, "audit",
-                        "Export matching audit events as CSV",
-                        [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                          CUSTOS_ASSIGN_OR_RETURN(audit::AuditFilter filter, AuditFilterFrom(request));
-                          CUSTOS_ASSIGN_OR_RETURN(std::string body, s.audit_review.ExportCsv(context, filter));
-                          Response response;
-                          response.content_type = "text/csv; charset=utf-8";
-                          response.body = std::move(body);
-                          response.SetHeader("Content-Disposition", "attachment; filename=\"custos-audit.csv\"");
-                          return response;
-                        });
+  Route csv = MakeRoute(
+      "GET", "/api/v1/audit/events.csv", Access::kPermission, Permission::kAuditRead, "audit",
+      "Export matching audit events as CSV",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(audit::AuditFilter filter, AuditFilterFrom(request));
+        CUSTOS_ASSIGN_OR_RETURN(std::string body, s.audit_review.ExportCsv(context, filter));
+        Response response;
+        response.content_type = "text/csv; charset=utf-8";
+        response.body = std::move(body);
+        response.SetHeader("Content-Disposition", "attachment; filename=\"custos-audit.csv\"");
+        return response;
+      });
   csv.query_parameters = AuditQueryParameters();
   api.router().Add(std::move(csv));
 
-  api.router().Add(MakeRoute("GET", "/api/v1/audit/verify", Access::kPermission, Permission::kAuditRead, "audit",
-                             "Verify the hash chain and signed checkpoints",
-                             [&s](const Request&, const RequestContext& context) -> Result<Response> {
-                               CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, s.audit_review.Verify(context));
-                               Json body = {{"ok", report.ok},
-                                            {"events_checked", report.events_checked},
-                                            {"checkpoints_checked", report.checkpoints_checked},
-                                            {"last_sequence", report.last_sequence}};
-                               if (report.first_bad_sequence) {
-                                 body["first_bad_sequence"] = *report.first_bad_sequence;
-                                 body["problem"] = report.problem;
-                               }
-                               return Response::FromJson(200, body);
-                             }));
+  api.router().Add(MakeRoute(
+      "GET", "/api/v1/audit/verify", Access::kPermission, Permission::kAuditRead, "audit",
+      "Verify the hash chain and signed checkpoints",
+      [&s](const Request&, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, s.audit_review.Verify(context));
+        Json body = {{"ok", report.ok},
+                     {"events_checked", report.events_checked},
+                     {"checkpoints_checked", report.checkpoints_checked},
+                     {"last_sequence", report.last_sequence}};
+        if (report.first_bad_sequence) {
+          body["first_bad_sequence"] = *report.first_bad_sequence;
+          body["problem"] = report.problem;
+        }
+        return Response::FromJson(200, body);
+      }));
 }
 
 void AddDashboardRoutes(Api& api, ApiServices& s) {
@@ -450,7 +486,8 @@ void AddDashboardRoutes(Api& api, ApiServices& s) {
       "Counts for the department dashboard (what the caller may see)",
       [&s](const Request&, const RequestContext& context) -> Result<Response> {
         CUSTOS_ASSIGN_OR_RETURN(auth::AccountCounts accounts, s.accounts.Counts(context));
-        Json counts = {{"users_active", accounts.users_active}, {"sessions_active", accounts.sessions_active}};
+        Json counts = {{"users_active", accounts.users_active},
+                       {"sessions_active", accounts.sessions_active}};
         if (auth::Has(context, Permission::kUsersManage)) {
           counts["users_disabled"] = accounts.users_disabled;
           counts["users_locked"] = accounts.users_locked;

@@ -109,7 +109,8 @@ bool IsProtocolError(const beast::error_code& error) {
 asio::awaitable<void> HttpServer::State::Accept() {
   while (!stopping) {
     beast::error_code error;
-    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, error));
+    tcp::socket socket =
+        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, error));
     if (error) {
       if (stopping || error == asio::error::operation_aborted) break;
       Log(LogLevel::kWarn, "accept_failed", {{"error", error.message()}});
@@ -149,11 +150,13 @@ asio::awaitable<void> HttpServer::State::Serve(tcp::socket socket) {
       MarkIdle(handle, false);
       break;
     }
-    co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, error));
     MarkIdle(handle, false);
     if (!error && !parser.is_done()) {
       stream.expires_after(std::chrono::seconds(options.read_timeout_seconds));
-      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+      co_await bhttp::async_read(stream, buffer, parser,
+                                 asio::redirect_error(asio::use_awaitable, error));
     }
     if (error) {
       if (IsProtocolError(error)) {
@@ -173,7 +176,8 @@ asio::awaitable<void> HttpServer::State::Serve(tcp::socket socket) {
     } else if (api.RunsInline(request)) {
       response = api.Handle(request);
     } else {
-      response = co_await asio::co_spawn(workers, handle_on_worker(&api, &request), asio::use_awaitable);
+      response =
+          co_await asio::co_spawn(workers, handle_on_worker(&api, &request), asio::use_awaitable);
     }
     const bool keep_alive = message.keep_alive() && !stopping;
     auto out = ToBeast(std::move(response), message.version(), keep_alive);
@@ -199,7 +203,8 @@ void HttpServer::State::BeginStop() {
 
 asio::awaitable<void> HttpServer::State::Shutdown() {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.shutdown_grace_seconds);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(options.shutdown_grace_seconds);
   while (connections > 0 && std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(idle_mutex);
@@ -223,7 +228,8 @@ HttpServer::~HttpServer() {
 Status HttpServer::Listen() {
   beast::error_code error;
   const auto address = asio::ip::make_address(state_->options.address, error);
-  if (error) return Status::InvalidArgument("not an IP address: " + state_->options.address, "http.address");
+  if (error)
+    return Status::InvalidArgument("not an IP address: " + state_->options.address, "http.address");
   const tcp::endpoint endpoint(address, static_cast<unsigned short>(state_->options.port));
   auto& acceptor = state_->acceptor;
   acceptor.open(endpoint.protocol(), error);
@@ -251,7 +257,8 @@ void HttpServer::Run() {
   });
   asio::co_spawn(state.io, state.Accept(), asio::detached);
   std::vector<std::thread> extra;
-  for (int i = 1; i < state.options.io_threads; ++i) extra.emplace_back([&state] { state.io.run(); });
+  for (int i = 1; i < state.options.io_threads; ++i)
+    extra.emplace_back([&state] { state.io.run(); });
   state.io.run();
   for (auto& thread : extra) thread.join();
   state.workers.join();

@@ -48,7 +48,8 @@ void HttpMetrics::ObserveRequest(const std::string& method, const std::string& r
     }
     auto& by_status = series->by_status[status];
     if (!by_status) {
-      by_status = &requests_->Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}});
+      by_status = &requests_->Add(
+          {{"route", route}, {"method", method}, {"status", std::to_string(status)}});
     }
     histogram = series->latency;
     counter = by_status;

@@ -27,7 +27,8 @@ class HttpMetrics {
   ~HttpMetrics();
 
   // `route` is the route pattern (never the concrete path: ids are not labels).
-  void ObserveRequest(const std::string& method, const std::string& route, int status, double seconds);
+  void ObserveRequest(const std::string& method, const std::string& route, int status,
+                      double seconds);
   // Sets a gauge, creating it on first use.
   void SetGauge(const std::string& name, const std::string& help, double value);
   // The Prometheus text exposition of everything.
@@ -39,8 +40,8 @@ class HttpMetrics {
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* latency_;
   std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<RouteSeries>> series_;      // GUARDED_BY(mutex_)
-  std::map<std::string, prometheus::Gauge*> gauges_;                // GUARDED_BY(mutex_)
+  std::map<std::string, std::unique_ptr<RouteSeries>> series_;  // GUARDED_BY(mutex_)
+  std::map<std::string, prometheus::Gauge*> gauges_;            // GUARDED_BY(mutex_)
 };
 
 }  // namespace custos::http

@@ -22,8 +22,9 @@ Json BuildOpenApi(const Router& router, const std::string& version) {
       {"info",
        {{"title", "Custos API"},
         {"version", version},
-        {"description", "Health information management. Errors always have the shape of the Error schema; "
-                        "see docs/API.md."}}},
+        {"description",
+         "Health information management. Errors always have the shape of the Error schema; "
+         "see docs/API.md."}}},
       {"servers", Json::array({{{"url", "/"}}})},
       {"paths", Json::object()},
       {"components",
@@ -46,7 +47,8 @@ Json BuildOpenApi(const Router& router, const std::string& version) {
   for (const Route& route : router.routes()) {
     Json operation = {{"summary", route.summary}, {"tags", Json::array({route.tag})}};
     std::string method = route.method;
-    std::transform(method.begin(), method.end(), method.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(method.begin(), method.end(), method.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     Json parameters = Json::array();
     size_t open = route.pattern.find('{');
     while (open != std::string::npos) {
@@ -66,18 +68,21 @@ Json BuildOpenApi(const Router& router, const std::string& version) {
     }
     if (!parameters.empty()) operation["parameters"] = parameters;
     if (!route.request_schema.is_null()) {
-      operation["requestBody"] = {{"required", true},
-                                  {"content", {{"application/json", {{"schema", route.request_schema}}}}}};
+      operation["requestBody"] = {
+          {"required", true},
+          {"content", {{"application/json", {{"schema", route.request_schema}}}}}};
     }
     Json responses = {{"200", {{"description", "OK"}}},
                       {"400", ResponseFor("Invalid input; error.field names the field", true)}};
     if (route.access != Access::kPublic) {
-      operation["security"] = Json::array({{{"bearerAuth", Json::array()}}, {{"cookieAuth", Json::array()}}});
+      operation["security"] =
+          Json::array({{{"bearerAuth", Json::array()}}, {{"cookieAuth", Json::array()}}});
       responses["401"] = ResponseFor("Not logged in, or the session has ended", true);
       if (route.access == Access::kPermission) {
         operation["x-custos-permission"] = auth::PermissionName(*route.permission);
-        responses["403"] = ResponseFor("The caller's roles lack " +
-                                           std::string(auth::PermissionName(*route.permission)), true);
+        responses["403"] = ResponseFor(
+            "The caller's roles lack " + std::string(auth::PermissionName(*route.permission)),
+            true);
       }
     }
     operation["responses"] = responses;

@@ -116,8 +116,9 @@ bool ParseTarget(std::string_view target, std::string& path,
     const std::string_view pair = rest.substr(0, amp);
     const size_t equals = pair.find('=');
     if (!PercentDecode(pair.substr(0, equals), true, key)) return false;
-    if (!PercentDecode(equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1), true,
-                       value)) {
+    if (!PercentDecode(
+            equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1), true,
+            value)) {
       return false;
     }
     if (!key.empty()) query.emplace_back(key, value);

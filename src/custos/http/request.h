@@ -15,11 +15,11 @@ namespace custos::http {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct Request {
-  std::string method;  // "GET", "POST", …
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-decoded path without the query
-  std::vector<std::pair<std::string, std::string>> query;        // decoded, in order
-  HeaderList headers;                                             // names lower-case
+  std::string method;                                      // "GET", "POST", …
+  std::string target;                                      // as sent: path and query
+  std::string path;                                        // percent-decoded path without the query
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  HeaderList headers;                                      // names lower-case
   std::string body;
   std::string remote_address;
   std::string request_id;

@@ -30,9 +30,13 @@ TEST(ParseTargetTest, PathOnly) {
 TEST(ParseTargetTest, PercentDecodesPathAndQuery) {
   std::string path;
   Query query;
-  ASSERT_TRUE(ParseTarget("/api/v1/users/J%C3%A9r%C3%B4me%20X?name=Ana%20Mar%c3%ada&q=a%26b%3Dc", path, query));
+  ASSERT_TRUE(ParseTarget("/api/v1/users/J%C3%A9r%C3%B4me%20X?name=Ana%20Mar%c3%ada&q=a%26b%3Dc",
+                          path, query));
   EXPECT_EQ(path, "/api/v1/users/J\xC3\xA9r\xC3\xB4me X");
-  EXPECT_EQ(query, (Query{{"name", "Ana Mar\xC3\xAD" "a"}, {"q", "a&b=c"}}));
+  EXPECT_EQ(query, (Query{{"name",
+                           "Ana Mar\xC3\xAD"
+                           "a"},
+                          {"q", "a&b=c"}}));
 }
 
 TEST(ParseTargetTest, PlusIsASpaceInTheQueryOnly) {
@@ -53,7 +57,8 @@ TEST(ParseTargetTest, KeepsOrderRepeatsAndEmptyValues) {
 TEST(ParseTargetTest, RejectsBadPercentEscapes) {
   std::string path;
   Query query;
-  for (const char* target : {"/a%", "/a%4", "/a%zz", "/a%4g", "/x?q=%", "/x?q=%2", "/x?q=%GG", "/x?%=1"}) {
+  for (const char* target :
+       {"/a%", "/a%4", "/a%zz", "/a%4g", "/x?q=%", "/x?q=%2", "/x?q=%GG", "/x?%=1"}) {
     EXPECT_FALSE(ParseTarget(target, path, query)) << target;
   }
   // A complete escape at the very end is fine.
@@ -84,7 +89,8 @@ Request WithHeaders(HeaderList headers) {
 }
 
 TEST(RequestTest, CookieFindsEachOfSeveralCookies) {
-  const Request request = WithHeaders({{"cookie", "theme=dark; custos_session=abc123; lang=en-GB"}});
+  const Request request =
+      WithHeaders({{"cookie", "theme=dark; custos_session=abc123; lang=en-GB"}});
   EXPECT_EQ(request.Cookie("theme"), "dark");
   EXPECT_EQ(request.Cookie("custos_session"), "abc123");
   EXPECT_EQ(request.Cookie("lang"), "en-GB");
@@ -92,7 +98,8 @@ TEST(RequestTest, CookieFindsEachOfSeveralCookies) {
 }
 
 TEST(RequestTest, CookieNamesMatchExactly) {
-  const Request request = WithHeaders({{"cookie", "xcustos_session=evil; custos_session_old=old; custos_session=good"}});
+  const Request request = WithHeaders(
+      {{"cookie", "xcustos_session=evil; custos_session_old=old; custos_session=good"}});
   EXPECT_EQ(request.Cookie("custos_session"), "good");
   EXPECT_EQ(request.Cookie("session"), "");
 }
@@ -103,9 +110,7 @@ TEST(RequestTest, CookieValuesMayHoldEqualsSigns) {
   EXPECT_EQ(request.Cookie("other"), "1");
 }
 
-TEST(RequestTest, NoCookieHeader) {
-  EXPECT_EQ(Request{}.Cookie("custos_session"), "");
-}
+TEST(RequestTest, NoCookieHeader) { EXPECT_EQ(Request{}.Cookie("custos_session"), ""); }
 
 TEST(RequestTest, HeaderQueryAndPathParamLookups) {
   Request request = WithHeaders({{"content-type", "application/json"}, {"x-request-id", "r1"}});

@@ -9,7 +9,8 @@ std::vector<std::string_view> Segments(std::string_view path) {
   size_t start = 1;
   while (start <= path.size()) {
     const size_t end = path.find('/', start);
-    segments.push_back(path.substr(start, (end == std::string_view::npos ? path.size() : end) - start));
+    segments.push_back(
+        path.substr(start, (end == std::string_view::npos ? path.size() : end) - start));
     if (end == std::string_view::npos) break;
     start = end + 1;
   }

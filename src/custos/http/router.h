@@ -39,7 +39,7 @@ struct Route {
   // Described in the OpenAPI document.
   std::string summary;
   std::string tag;
-  Json request_schema;  // null when the route takes no body
+  Json request_schema;                    // null when the route takes no body
   Json query_parameters = Json::array();  // [{"name":…, "description":…}]
   Handler handler;
 };

@@ -32,13 +32,15 @@ constexpr size_t kMinGzipBytes = 1024;
 
 bool IsCompressible(std::string_view content_type) {
   return content_type.starts_with("text/") || content_type.starts_with("application/json") ||
-         content_type.starts_with("application/fhir+json") || content_type.starts_with("image/svg") ||
+         content_type.starts_with("application/fhir+json") ||
+         content_type.starts_with("image/svg") ||
          content_type.starts_with("application/javascript");
 }
 
 std::optional<std::string> Gzip(std::string_view data) {
   z_stream stream{};
-  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return std::nullopt;
   }
   std::string out(deflateBound(&stream, data.size()), '\0');
@@ -65,9 +67,11 @@ Status StaticFiles::Load(const std::string& root) {
     File file;
     file.content_type = ContentTypeFor(entry.path());
     file.body = contents.str();
-    if (IsCompressible(file.content_type) && file.body.size() >= kMinGzipBytes) file.gzip_body = Gzip(file.body);
+    if (IsCompressible(file.content_type) && file.body.size() >= kMinGzipBytes)
+      file.gzip_body = Gzip(file.body);
     file.etag = "\"" + HexEncode(Sha256(file.body)).substr(0, 20) + "\"";
-    const std::string relative = "/" + std::filesystem::relative(entry.path(), root).generic_string();
+    const std::string relative =
+        "/" + std::filesystem::relative(entry.path(), root).generic_string();
     file.immutable = relative.starts_with("/assets/");
     files_.emplace(relative, std::move(file));
   }
@@ -75,7 +79,8 @@ Status StaticFiles::Load(const std::string& root) {
   return Status::Ok();
 }
 
-Response StaticFiles::Serve(std::string_view path, bool accepts_gzip, std::string_view if_none_match) const {
+Response StaticFiles::Serve(std::string_view path, bool accepts_gzip,
+                            std::string_view if_none_match) const {
   auto it = files_.find(std::string(path));
   if (it == files_.end() && !path.starts_with("/assets/")) it = files_.find("/index.html");
   if (it == files_.end()) {
@@ -83,7 +88,8 @@ Response StaticFiles::Serve(std::string_view path, bool accepts_gzip, std::strin
       Response response;
       response.status = 404;
       response.content_type = "text/plain; charset=utf-8";
-      response.body = "The web app is not built. Run `make build` (or `npm --prefix web run build`).\n";
+      response.body =
+          "The web app is not built. Run `make build` (or `npm --prefix web run build`).\n";
       return response;
     }
     Response response;
@@ -96,11 +102,13 @@ Response StaticFiles::Serve(std::string_view path, bool accepts_gzip, std::strin
   Response response;
   response.content_type = file.content_type;
   response.SetHeader("ETag", file.etag);
-  response.SetHeader("Cache-Control", file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  response.SetHeader("Cache-Control",
+                     file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
   if (file.content_type.starts_with("text/html")) {
-    response.SetHeader("Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.SetHeader(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
   }
   if (!if_none_match.empty() && if_none_match == file.etag) {
     response.status = 304;

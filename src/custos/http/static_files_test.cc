@@ -42,10 +42,12 @@ void WriteFile(const std::filesystem::path& path, const std::string& contents) {
 class StaticFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    index_ = "<!doctype html><html><head><title>Custos</title></head><body><div id=root></div>"
-             "<script type=module src=/assets/app-3f2a.js></script></body></html>";
+    index_ =
+        "<!doctype html><html><head><title>Custos</title></head><body><div id=root></div>"
+        "<script type=module src=/assets/app-3f2a.js></script></body></html>";
     for (int i = 0; i < 120; ++i) {
-      app_js_ += "export function f" + std::to_string(i) + "(x) { return x * " + std::to_string(i) + "; }\n";
+      app_js_ += "export function f" + std::to_string(i) + "(x) { return x * " + std::to_string(i) +
+                 "; }\n";
     }
     ASSERT_GE(app_js_.size(), 2048u);
     png_ = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(3000, '\x01');
@@ -82,7 +84,9 @@ TEST_F(StaticFilesTest, ServesIndexHtmlWithNoCache) {
     EXPECT_EQ(response.body, index_) << path;
     EXPECT_EQ(response.content_type, "text/html; charset=utf-8") << path;
     EXPECT_EQ(response.Header("Cache-Control"), "no-cache") << path;
-    EXPECT_NE(response.Header("Content-Security-Policy").find("default-src 'self'"), std::string::npos) << path;
+    EXPECT_NE(response.Header("Content-Security-Policy").find("default-src 'self'"),
+              std::string::npos)
+        << path;
   }
 }
 

@@ -15,7 +15,9 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   std::error_code error;
   if (!std::filesystem::exists(config.data_dir)) {
     std::filesystem::create_directories(config.data_dir, error);
-    if (error) return Status::Unavailable("cannot create data folder " + config.data_dir + ": " + error.message());
+    if (error)
+      return Status::Unavailable("cannot create data folder " + config.data_dir + ": " +
+                                 error.message());
     ::chmod(config.data_dir.c_str(), 0700);
   }
   CUSTOS_ASSIGN_OR_RETURN(runtime->database_,
@@ -23,7 +25,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   CUSTOS_RETURN_IF_ERROR(storage::Migrate(*runtime->database_).status());
   CUSTOS_ASSIGN_OR_RETURN(
       std::unique_ptr<audit::CheckpointSigner> signer,
-      audit::CheckpointSigner::LoadOrCreate((std::filesystem::path(config.data_dir) / "audit-signing.key").string()));
+      audit::CheckpointSigner::LoadOrCreate(
+          (std::filesystem::path(config.data_dir) / "audit-signing.key").string()));
   runtime->signer_ = std::move(signer);
   runtime->audit_trail_ = std::make_unique<audit::AuditTrail>(
       runtime->clock(), runtime->signer_,
@@ -33,16 +36,18 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
   session_policy.idle_timeout = std::chrono::seconds(config.auth_idle_timeout_seconds);
   session_policy.lifetime = std::chrono::seconds(config.auth_session_lifetime_seconds);
   session_policy.require_admin_totp = config.auth_require_admin_totp && !config.demo;
-  runtime->sessions_ = std::make_unique<auth::SessionStore>(*runtime->database_, runtime->clock(), session_policy);
+  runtime->sessions_ =
+      std::make_unique<auth::SessionStore>(*runtime->database_, runtime->clock(), session_policy);
 
   auth::AccountPolicy account_policy;
   account_policy.max_failed_logins = config.auth_max_failed_logins;
   account_policy.lockout = std::chrono::seconds(config.auth_lockout_seconds);
   account_policy.hash_cost = {config.auth_argon2_ops_limit, config.auth_argon2_mem_limit_bytes};
-  runtime->accounts_ = std::make_unique<auth::Accounts>(*runtime->database_, *runtime->audit_trail_,
-                                                        *runtime->sessions_, runtime->clock(), account_policy);
-  runtime->audit_review_ = std::make_unique<auth::AuditReview>(*runtime->database_, *runtime->audit_trail_,
-                                                               runtime->clock(), runtime->verify_options());
+  runtime->accounts_ =
+      std::make_unique<auth::Accounts>(*runtime->database_, *runtime->audit_trail_,
+                                       *runtime->sessions_, runtime->clock(), account_policy);
+  runtime->audit_review_ = std::make_unique<auth::AuditReview>(
+      *runtime->database_, *runtime->audit_trail_, runtime->clock(), runtime->verify_options());
   return runtime;
 }
 

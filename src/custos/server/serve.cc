@@ -32,7 +32,8 @@ class CheckpointTimer {
     while (!wake_.wait_for(lock, interval_, [this] { return stop_; })) {
       lock.unlock();
       auto written = runtime_.audit_trail().WriteCheckpoint(runtime_.database());
-      if (!written.ok()) Log(LogLevel::kWarn, "audit_checkpoint_failed", {{"error", written.status().ToString()}});
+      if (!written.ok())
+        Log(LogLevel::kWarn, "audit_checkpoint_failed", {{"error", written.status().ToString()}});
       lock.lock();
     }
   }
@@ -69,7 +70,8 @@ struct Server::Parts {
 
   explicit Parts(Runtime& runtime)
       : api(runtime.sessions(), metrics, static_files, http::ApiOptions{}),
-        services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics, http::ServerInfo{}},
+        services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics,
+                 http::ServerInfo{}},
         listener(ListenerOptions(runtime.config()), api) {
     const Config& config = runtime.config();
     services.info.version = std::string(kVersion);
@@ -90,7 +92,8 @@ Status Server::Listen() {
   const Config& config = runtime_.config();
   CUSTOS_RETURN_IF_ERROR(parts_->static_files.Load(config.web_dir));
   if (!parts_->static_files.loaded()) {
-    Log(LogLevel::kWarn, "web_app_missing", {{"web_dir", config.web_dir}, {"hint", "run make build"}});
+    Log(LogLevel::kWarn, "web_app_missing",
+        {{"web_dir", config.web_dir}, {"hint", "run make build"}});
   }
   return parts_->listener.Listen();
 }
@@ -102,9 +105,10 @@ const http::Router& Server::router() const { return parts_->api.router(); }
 Status Server::Run() {
   const Config& config = runtime_.config();
   {
-    CheckpointTimer checkpoints(runtime_, std::chrono::seconds(config.audit_checkpoint_every_seconds));
-    Log(LogLevel::kInfo, "listening", {{"port", port()}, {"backend", parts_->services.info.backend},
-                                       {"demo", config.demo}});
+    CheckpointTimer checkpoints(runtime_,
+                                std::chrono::seconds(config.audit_checkpoint_every_seconds));
+    Log(LogLevel::kInfo, "listening",
+        {{"port", port()}, {"backend", parts_->services.info.backend}, {"demo", config.demo}});
     parts_->listener.Run();
   }
   auto final_checkpoint = runtime_.audit_trail().WriteCheckpoint(runtime_.database());

@@ -34,15 +34,15 @@ std::string_view BackendName(Backend backend);
 // outlive the call (which it does when written inline in the argument list).
 class Param {
  public:
-  Param(std::nullptr_t) {}                                    // NOLINT: NULL
-  Param(std::int64_t v) : value_(v) {}                        // NOLINT
-  Param(int v) : value_(std::int64_t{v}) {}                   // NOLINT
-  Param(bool v) : value_(std::int64_t{v ? 1 : 0}) {}          // NOLINT
-  Param(double v) : value_(v) {}                              // NOLINT
-  Param(std::string_view v) : value_(v) {}                    // NOLINT
-  Param(const char* v) : value_(std::string_view(v)) {}       // NOLINT
+  Param(std::nullptr_t) {}                                      // NOLINT: NULL
+  Param(std::int64_t v) : value_(v) {}                          // NOLINT
+  Param(int v) : value_(std::int64_t{v}) {}                     // NOLINT
+  Param(bool v) : value_(std::int64_t{v ? 1 : 0}) {}            // NOLINT
+  Param(double v) : value_(v) {}                                // NOLINT
+  Param(std::string_view v) : value_(v) {}                      // NOLINT
+  Param(const char* v) : value_(std::string_view(v)) {}         // NOLINT
   Param(const std::string& v) : value_(std::string_view(v)) {}  // NOLINT
-  Param(std::string&& v) : value_(std::move(v)) {}            // NOLINT
+  Param(std::string&& v) : value_(std::move(v)) {}              // NOLINT
   template <typename T>
   Param(const std::optional<T>& v) {  // NOLINT: nullopt binds NULL
     if (v) *this = Param(*v);

@@ -22,7 +22,8 @@ struct Migration {
 };
 
 std::vector<Migration> MigrationsFor(Backend backend) {
-  const auto& files = backend == Backend::kSqlite ? SqliteMigrationFiles() : PostgresMigrationFiles();
+  const auto& files =
+      backend == Backend::kSqlite ? SqliteMigrationFiles() : PostgresMigrationFiles();
   std::vector<Migration> migrations;
   for (const auto& file : files) {
     int version = 0;
@@ -51,8 +52,8 @@ Result<MigrationReport> Migrate(Database& database) {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin());
     if (database.backend() == Backend::kPostgres) {
       // Two nodes starting at once would race on CREATE TABLE IF NOT EXISTS.
-      CUSTOS_RETURN_IF_ERROR(
-          tx->Query("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey}, [](const Row&) { return true; }));
+      CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey},
+                                       [](const Row&) { return true; }));
     }
     CUSTOS_RETURN_IF_ERROR(tx->ExecuteScript(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -62,17 +63,20 @@ Result<MigrationReport> Migrate(Database& database) {
   for (const Migration& migration : MigrationsFor(database.backend())) {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin());
     if (database.backend() == Backend::kPostgres) {
-      CUSTOS_RETURN_IF_ERROR(
-          tx->Query("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey}, [](const Row&) { return true; }));
+      CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT pg_advisory_xact_lock($1)", {kMigrationLockKey},
+                                       [](const Row&) { return true; }));
     }
-    CUSTOS_ASSIGN_OR_RETURN(const std::int64_t done,
-                            tx->QueryInt("SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
-                                         {migration.version}));
+    CUSTOS_ASSIGN_OR_RETURN(
+        const std::int64_t done,
+        tx->QueryInt("SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
+                     {migration.version}));
     if (done == 0) {
       CUSTOS_RETURN_IF_ERROR(tx->ExecuteScript(migration.sql));
-      CUSTOS_RETURN_IF_ERROR(tx->Execute(
-          "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-          {migration.version, migration.name, FormatTimestamp(SystemClock().Now())}).status());
+      CUSTOS_RETURN_IF_ERROR(
+          tx->Execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                {migration.version, migration.name, FormatTimestamp(SystemClock().Now())})
+              .status());
       CUSTOS_RETURN_IF_ERROR(tx->Commit());
       report.applied.emplace_back(migration.name);
     }

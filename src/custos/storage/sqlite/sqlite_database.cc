@@ -65,7 +65,8 @@ class SqliteConnection {
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
     auto connection = std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
-    if (rc != SQLITE_OK) return Status::Unavailable(std::string("cannot open SQLite database: ") + sqlite3_errstr(rc));
+    if (rc != SQLITE_OK)
+      return Status::Unavailable(std::string("cannot open SQLite database: ") + sqlite3_errstr(rc));
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, options.busy_timeout_ms);
     CUSTOS_RETURN_IF_ERROR(connection->Exec(
@@ -111,16 +112,21 @@ class SqliteConnection {
 class SqliteRow final : public Row {
  public:
   explicit SqliteRow(sqlite3_stmt* stmt)
-      : stmt_(stmt), columns_(sqlite3_column_count(stmt)), float_text_(static_cast<size_t>(columns_)) {}
+      : stmt_(stmt),
+        columns_(sqlite3_column_count(stmt)),
+        float_text_(static_cast<size_t>(columns_)) {}
   int size() const override { return columns_; }
-  bool IsNull(int column) const override { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  bool IsNull(int column) const override {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+  }
   std::int64_t Int(int column) const override { return sqlite3_column_int64(stmt_, column); }
   double Double(int column) const override { return sqlite3_column_double(stmt_, column); }
   std::string_view Text(int column) const override {
     if (sqlite3_column_type(stmt_, column) == SQLITE_FLOAT) {
       // SQLite's own text form keeps 15 digits; the shortest exact form round-trips.
       char buffer[32];
-      const auto result = std::to_chars(buffer, buffer + sizeof buffer, sqlite3_column_double(stmt_, column));
+      const auto result =
+          std::to_chars(buffer, buffer + sizeof buffer, sqlite3_column_double(stmt_, column));
       std::string& text = float_text_[static_cast<size_t>(column)];
       text.assign(buffer, result.ptr);
       return text;
@@ -140,7 +146,8 @@ class SqliteDatabase;
 
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SqliteDatabase& owner, std::unique_ptr<SqliteConnection> connection, bool read_only)
+  SqliteTransaction(SqliteDatabase& owner, std::unique_ptr<SqliteConnection> connection,
+                    bool read_only)
       : owner_(owner), connection_(std::move(connection)), read_only_(read_only) {}
   ~SqliteTransaction() override;
 
@@ -158,7 +165,8 @@ class SqliteTransaction final : public Transaction {
     while (rc == SQLITE_ROW) rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) return Failed(SqliteError(db, rc, "statement failed"));
     // sqlite3_changes64 keeps the count of the last INSERT/UPDATE/DELETE, even after DDL.
-    return sqlite3_total_changes64(db) == before ? 0 : static_cast<std::int64_t>(sqlite3_changes64(db));
+    return sqlite3_total_changes64(db) == before ? 0
+                                                 : static_cast<std::int64_t>(sqlite3_changes64(db));
   }
 
   Status Query(std::string_view sql, const Params& params, const RowVisitor& visit) override {
@@ -223,8 +231,8 @@ class SqliteTransaction final : public Transaction {
     CUSTOS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, connection_->Prepare(sql));
     const int expected = sqlite3_bind_parameter_count(stmt);
     if (expected != static_cast<int>(params.size())) {
-      return Status::Internal("statement expects " + std::to_string(expected) + " parameters, got " +
-                              std::to_string(params.size()));
+      return Status::Internal("statement expects " + std::to_string(expected) +
+                              " parameters, got " + std::to_string(params.size()));
     }
     for (int i = 0; i < expected; ++i) {
       const Param& p = params[static_cast<size_t>(i)];
