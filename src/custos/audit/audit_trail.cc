@@ -259,6 +259,18 @@ struct SliceReport {
   std::string problem;
 };
 
+// Compares a digest with its stored lower-case hex form without building a string.
+bool HashMatches(const Sha256Digest& digest, std::string_view hex) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  if (hex.size() != 2 * digest.size()) return false;
+  for (size_t i = 0; i < digest.size(); ++i) {
+    if (hex[2 * i] != kDigits[digest[i] >> 4] || hex[2 * i + 1] != kDigits[digest[i] & 15]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status VerifySlice(storage::Database& database, std::int64_t first, std::int64_t last,
                    const std::multimap<std::int64_t, Checkpoint>& checkpoints, SliceReport& out) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
@@ -282,10 +294,26 @@ Status VerifySlice(storage::Database& database, std::int64_t first, std::int64_t
                                     ? "event " + std::to_string(expected) + " is missing"
                                     : "sequence out of order");
         }
-        EventFieldViews fields{row.Text(0),  row.Text(1),  row.Text(2),  row.Text(3),
-                               row.Text(4),  row.Text(5),  row.Text(6),  row.Text(7),
-                               std::nullopt, row.Text(9),  row.Text(10), row.Text(11),
-                               row.Text(12), row.Text(13), row.Text(14)};
+        // SQLite would print the integer into a fresh allocation; a stack buffer will do.
+        char sequence_text[24];
+        const auto printed =
+            std::to_chars(sequence_text, sequence_text + sizeof sequence_text, sequence);
+        EventFieldViews fields{
+            std::string_view(sequence_text, static_cast<size_t>(printed.ptr - sequence_text)),
+            row.Text(1),
+            row.Text(2),
+            row.Text(3),
+            row.Text(4),
+            row.Text(5),
+            row.Text(6),
+            row.Text(7),
+            std::nullopt,
+            row.Text(9),
+            row.Text(10),
+            row.Text(11),
+            row.Text(12),
+            row.Text(13),
+            row.Text(14)};
         if (!row.IsNull(8)) fields.patient_id = row.Text(8);
         const std::string_view stored_hash = row.Text(15);
         if (sequence == first) {
@@ -296,7 +324,7 @@ Status VerifySlice(storage::Database& database, std::int64_t first, std::int64_t
         }
         encoding.clear();
         AppendCanonicalEncoding(fields, encoding);
-        if (HexEncode(Sha256(encoding)) != stored_hash) {
+        if (!HashMatches(Sha256(encoding), stored_hash)) {
           return fail(sequence,
                       "event " + std::to_string(sequence) + " was altered (hash mismatch)");
         }

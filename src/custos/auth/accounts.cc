@@ -306,7 +306,7 @@ Status Accounts::Logout(const RequestContext& context) {
 
 Result<User> Accounts::Me(const RequestContext& context) {
   // The request was just authenticated, so the session cache holds a fresh copy.
-  if (auto session = sessions_.Cached(context.session_id);
+  if (SessionRef session = sessions_.Cached(context.session_id);
       session && session->user_id == context.actor_id) {
     return session->user;
   }

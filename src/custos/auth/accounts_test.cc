@@ -153,7 +153,7 @@ class AccountsTest : public ::testing::Test {
     auto session = sessions_->Authenticate(token);
     EXPECT_OK(session);
     if (!session.ok()) return "";
-    const RequestContext context = ContextOf(*session);
+    const RequestContext context = ContextOf(**session);
     auto enrollment = accounts_->BeginTotpEnrollment(context);
     EXPECT_OK(enrollment);
     if (!enrollment.ok()) return "";
@@ -253,7 +253,8 @@ TEST_F(AccountsTest, DuplicateUsernameIsAConflict) {
 TEST_F(AccountsTest, CreateUserNeedsUsersManage) {
   ASSERT_OK(Create("jane", {"coder"}));
   const std::string token = TokenFor("jane");
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(token));
+  const AuthenticatedSession& session = *session_ref;
   NewUser user{"mallory", "Mallory", std::string(kPassword), {"admin"}};
   auto created = accounts_->CreateUser(ContextOf(session), user);
   EXPECT_EQ(created.status().code(), StatusCode::kPermissionDenied);
@@ -318,7 +319,8 @@ TEST_F(AccountsTest, LoginCreatesASessionThatAuthenticates) {
   EXPECT_EQ(result.user->id, user.id);
   EXPECT_EQ(result.user->last_login_at, std::optional<std::string>(FormatTimestamp(clock_.Now())));
 
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(*result.token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(*result.token));
+  const AuthenticatedSession& session = *session_ref;
   EXPECT_EQ(session.user_id, user.id);
   EXPECT_EQ(session.username, "jane");
   EXPECT_EQ(session.roles, std::vector<Role>{Role::kCoder});
@@ -481,7 +483,8 @@ TEST_F(AccountsTest, YouCannotDisableYourself) {
   ASSERT_OK(Create("boss", {"admin"}));
   Build(SessionPolicy{.require_admin_totp = false});
   const std::string token = TokenFor("boss");
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(token));
+  const AuthenticatedSession& session = *session_ref;
   EXPECT_EQ(accounts_->DisableUser(ContextOf(session), session.user_id).status().code(),
             StatusCode::kFailedPrecondition);
   EXPECT_OK(sessions_->Authenticate(token));
@@ -545,7 +548,8 @@ TEST_F(AccountsTest, LogoutEndsTheSession) {
   ASSERT_OK(Create("jane"));
   const std::string token = TokenFor("jane");
   const std::string other = TokenFor("jane");
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(token));
+  const AuthenticatedSession& session = *session_ref;
   ASSERT_OK(accounts_->Logout(ContextOf(session)));
   EXPECT_EQ(sessions_->Authenticate(token).status().code(), StatusCode::kUnauthenticated);
   EXPECT_OK(sessions_->Authenticate(other));
@@ -558,7 +562,8 @@ TEST_F(AccountsTest, LogoutEndsTheSession) {
 
 TEST_F(AccountsTest, TotpEnrollmentNeedsAMatchingCode) {
   ASSERT_OK_AND_ASSIGN(User user, Create("jane"));
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(TokenFor("jane")));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(TokenFor("jane")));
+  const AuthenticatedSession& session = *session_ref;
   const RequestContext context = ContextOf(session);
   ASSERT_OK_AND_ASSIGN(TotpEnrollment enrollment, accounts_->BeginTotpEnrollment(context));
   EXPECT_EQ(enrollment.secret.size(), 32u);
@@ -650,7 +655,8 @@ TEST_F(AccountsTest, ATotpCodeWorksOnlyOnce) {
 
 TEST_F(AccountsTest, TheEnrolmentCodeCannotBeReusedToLogIn) {
   ASSERT_OK(Create("jane"));
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(TokenFor("jane")));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(TokenFor("jane")));
+  const AuthenticatedSession& session = *session_ref;
   const RequestContext context = ContextOf(session);
   ASSERT_OK_AND_ASSIGN(TotpEnrollment enrollment, accounts_->BeginTotpEnrollment(context));
   const std::string code = CodeNow(enrollment.secret);
@@ -729,23 +735,27 @@ TEST_F(AccountsTest, AdminWithoutTotpMustEnrolWhenPolicyRequiresIt) {
   ASSERT_OK(Create("boss", {"admin"}));
   ASSERT_OK(Create("jane", {"coder"}));
   const std::string token = TokenFor("boss");
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(token));
+  const AuthenticatedSession& session = *session_ref;
   EXPECT_EQ(session.restriction, SessionRestriction::kTotpEnrollmentRequired);
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession coder, sessions_->Authenticate(TokenFor("jane")));
+  ASSERT_OK_AND_ASSIGN(const SessionRef coder_ref, sessions_->Authenticate(TokenFor("jane")));
+  const AuthenticatedSession& coder = *coder_ref;
   EXPECT_EQ(coder.restriction, SessionRestriction::kNone);
 
   // Enrolling lifts the restriction on the same session at once.
   const RequestContext context = ContextOf(session);
   ASSERT_OK_AND_ASSIGN(TotpEnrollment enrollment, accounts_->BeginTotpEnrollment(context));
   ASSERT_OK(accounts_->ConfirmTotp(context, CodeNow(enrollment.secret)));
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession after, sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef after_ref, sessions_->Authenticate(token));
+  const AuthenticatedSession& after = *after_ref;
   EXPECT_EQ(after.restriction, SessionRestriction::kNone);
 }
 
 TEST_F(AccountsTest, AdminNeedsNoTotpWhenPolicyAllows) {
   Build(SessionPolicy{.require_admin_totp = false});
   ASSERT_OK(Create("boss", {"admin"}));
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(TokenFor("boss")));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(TokenFor("boss")));
+  const AuthenticatedSession& session = *session_ref;
   EXPECT_EQ(session.restriction, SessionRestriction::kNone);
 }
 
@@ -768,7 +778,8 @@ TEST_F(AccountsTest, ResetPasswordEndsSessionsAndRequiresAChange) {
   EXPECT_EQ(Login("jane", kPassword).status().reason(), "invalid_credentials");
 
   const std::string fresh = TokenFor("jane", kOtherPassword);
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(fresh));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(fresh));
+  const AuthenticatedSession& session = *session_ref;
   EXPECT_EQ(session.restriction, SessionRestriction::kPasswordChangeRequired);
 
   const auto events = Events("user.reset_password");
@@ -779,7 +790,8 @@ TEST_F(AccountsTest, ResetPasswordEndsSessionsAndRequiresAChange) {
   // Changing the password lifts the restriction.
   ASSERT_OK(accounts_->ChangeOwnPassword(ContextOf(session), std::string(kOtherPassword),
                                          "a brand new pass phrase"));
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession changed, sessions_->Authenticate(fresh));
+  ASSERT_OK_AND_ASSIGN(const SessionRef changed_ref, sessions_->Authenticate(fresh));
+  const AuthenticatedSession& changed = *changed_ref;
   EXPECT_EQ(changed.restriction, SessionRestriction::kNone);
 }
 
@@ -795,7 +807,8 @@ TEST_F(AccountsTest, ChangeOwnPasswordNeedsTheCurrentOne) {
   ASSERT_OK(Create("jane"));
   const std::string current = TokenFor("jane");
   const std::string other = TokenFor("jane");
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(current));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(current));
+  const AuthenticatedSession& session = *session_ref;
   const RequestContext context = ContextOf(session);
 
   const Status wrong =
@@ -827,7 +840,8 @@ TEST_F(AccountsTest, ChangeOwnPasswordNeedsTheCurrentOne) {
 TEST_F(AccountsTest, ChangingRolesAppliesToLiveSessionsAtOnce) {
   ASSERT_OK_AND_ASSIGN(User user, Create("jane", {"coder"}));
   const std::string token = TokenFor("jane");
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession before, sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef before_ref, sessions_->Authenticate(token));
+  const AuthenticatedSession& before = *before_ref;
   EXPECT_EQ(before.roles, std::vector<Role>{Role::kCoder});
 
   UserChanges bad;
@@ -840,7 +854,8 @@ TEST_F(AccountsTest, ChangingRolesAppliesToLiveSessionsAtOnce) {
   ASSERT_OK_AND_ASSIGN(User updated, accounts_->UpdateUser(Operator(), user.id, changes));
   EXPECT_EQ(updated.roles, std::vector<Role>{Role::kAuditor});
   EXPECT_EQ(updated.display_name, "Jane Auditor");
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession after, sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef after_ref, sessions_->Authenticate(token));
+  const AuthenticatedSession& after = *after_ref;
   EXPECT_EQ(after.roles, std::vector<Role>{Role::kAuditor});
 
   const auto events = Events("user.update");
@@ -853,7 +868,8 @@ TEST_F(AccountsTest, ChangingRolesAppliesToLiveSessionsAtOnce) {
 TEST_F(AccountsTest, MeShowsTheCallerAndFollowsChangesAtOnce) {
   ASSERT_OK_AND_ASSIGN(User user, Create("jane", {"coder"}));
   const std::string token = TokenFor("jane");
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(token));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(token));
+  const AuthenticatedSession& session = *session_ref;
   const RequestContext context = ContextOf(session);
   ASSERT_OK_AND_ASSIGN(User me, accounts_->Me(context));
   EXPECT_EQ(me.id, user.id);
@@ -886,8 +902,9 @@ TEST_F(AccountsTest, UnknownUserIdIsNotFound) {
 TEST_F(AccountsTest, EveryAdministrativeChangeIsAudited) {
   ASSERT_OK(Create("boss", {"admin"}));
   Build(SessionPolicy{.require_admin_totp = false});
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession admin_session,
+  ASSERT_OK_AND_ASSIGN(const SessionRef admin_session_ref,
                        sessions_->Authenticate(TokenFor("boss")));
+  const AuthenticatedSession& admin_session = *admin_session_ref;
   const RequestContext admin = ContextOf(admin_session);
 
   NewUser request{"jane", "Jane", std::string(kPassword), {"coder"}};
@@ -921,7 +938,8 @@ TEST_F(AccountsTest, EveryAdministrativeChangeIsAudited) {
 
 TEST_F(AccountsTest, RefusedChangesLeaveNoAuditEvent) {
   ASSERT_OK_AND_ASSIGN(User user, Create("jane"));
-  ASSERT_OK_AND_ASSIGN(AuthenticatedSession session, sessions_->Authenticate(TokenFor("jane")));
+  ASSERT_OK_AND_ASSIGN(const SessionRef session_ref, sessions_->Authenticate(TokenFor("jane")));
+  const AuthenticatedSession& session = *session_ref;
   (void)accounts_->DisableUser(ContextOf(session), user.id);
   (void)accounts_->ResetPassword(Operator(), user.id, "short");
   EXPECT_TRUE(Events("user.disable").empty());

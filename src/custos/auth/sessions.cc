@@ -34,20 +34,27 @@ Result<SessionStore::CacheEntry> SessionStore::Load(const std::string& token_has
   if (!row) return Status::Unauthenticated("not logged in");
   auto user = ReadUser(*tx, row->String(0), now);
   if (!user.ok() || user->disabled) return Status::Unauthenticated("not logged in");
-  CacheEntry cached;
-  cached.session.token_hash = token_hash;
-  cached.session.user_id = user->id;
-  cached.session.username = user->username;
-  cached.session.display_name = user->display_name;
-  cached.session.roles = user->roles;
+  auto session = std::make_shared<AuthenticatedSession>();
+  session->token_hash = token_hash;
+  session->user_id = user->id;
+  session->username = user->username;
+  session->display_name = user->display_name;
+  session->roles = user->roles;
   const bool is_admin =
       std::find(user->roles.begin(), user->roles.end(), Role::kAdmin) != user->roles.end();
   if (user->must_change_password) {
-    cached.session.restriction = SessionRestriction::kPasswordChangeRequired;
+    session->restriction = SessionRestriction::kPasswordChangeRequired;
   } else if (is_admin && policy_.require_admin_totp && !user->totp_enabled) {
-    cached.session.restriction = SessionRestriction::kTotpEnrollmentRequired;
+    session->restriction = SessionRestriction::kTotpEnrollmentRequired;
   }
-  cached.session.user = std::move(user).value();
+  for (Role role : user->roles) {
+    if (!session->roles_text.empty()) session->roles_text += ',';
+    session->roles_text += RoleName(role);
+  }
+  session->permission_bits = PermissionBits(user->roles);
+  session->user = std::move(user).value();
+  CacheEntry cached;
+  cached.session = std::move(session);
   cached.last_seen_at = ParseTimestamp(row->Text(1)).value_or(Timestamp{});
   cached.persisted_last_seen_at = cached.last_seen_at;
   cached.expires_at = ParseTimestamp(row->Text(2)).value_or(Timestamp{});
@@ -55,17 +62,28 @@ Result<SessionStore::CacheEntry> SessionStore::Load(const std::string& token_has
   return cached;
 }
 
-std::optional<AuthenticatedSession> SessionStore::Cached(const std::string& token_hash) {
+SessionRef SessionStore::Cached(const std::string& token_hash) {
   std::lock_guard lock(mutex_);
   auto it = cache_.find(token_hash);
-  if (it == cache_.end()) return std::nullopt;
-  return it->second.session;
+  return it == cache_.end() ? nullptr : it->second.session;
 }
 
-Result<AuthenticatedSession> SessionStore::Authenticate(std::string_view token) {
+Result<SessionRef> SessionStore::Authenticate(std::string_view token, bool may_block) {
   if (token.empty()) return Status::Unauthenticated("not logged in");
   const std::string token_hash = HashToken(token);
   const Timestamp now = clock_.Now();
+  if (!may_block) {
+    // Only a fresh, live cache entry with nothing to write back can be answered from memory.
+    std::lock_guard lock(mutex_);
+    auto it = cache_.find(token_hash);
+    if (it == cache_.end() || now - it->second.validated_at >= policy_.revalidate_after ||
+        now >= it->second.expires_at || now - it->second.last_seen_at > policy_.idle_timeout ||
+        now - it->second.persisted_last_seen_at >= policy_.touch_interval) {
+      return Status::Unavailable("needs the database").WithReason(std::string(kWouldBlock));
+    }
+    it->second.last_seen_at = now;
+    return it->second.session;
+  }
   std::optional<CacheEntry> entry;
   {
     std::lock_guard lock(mutex_);
@@ -136,7 +154,7 @@ Status SessionStore::End(storage::Transaction& tx, const std::string& token_hash
 
 void SessionStore::ForgetUser(const std::string& user_id) {
   std::lock_guard lock(mutex_);
-  std::erase_if(cache_, [&](const auto& item) { return item.second.session.user_id == user_id; });
+  std::erase_if(cache_, [&](const auto& item) { return item.second.session->user_id == user_id; });
 }
 
 Status SessionStore::EndAllFor(storage::Transaction& tx, const std::string& user_id,

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,6 +33,8 @@ struct SessionPolicy {
   std::chrono::seconds touch_interval{30};
 };
 
+inline constexpr std::string_view kWouldBlock = "would_block";
+
 // What a session may do beyond its roles' permissions.
 enum class SessionRestriction {
   kNone,
@@ -47,7 +50,13 @@ struct AuthenticatedSession {
   std::vector<Role> roles;
   SessionRestriction restriction = SessionRestriction::kNone;
   User user;  // as read when the session was last validated (at most `revalidate_after` ago)
+  // Derived once per validation, for every request's RequestContext.
+  std::string roles_text;  // comma-separated role names
+  std::uint64_t permission_bits = 0;
 };
+
+// Sessions are immutable once validated and shared between the cache and the requests using them.
+using SessionRef = std::shared_ptr<const AuthenticatedSession>;
 
 class SessionStore {
  public:
@@ -60,8 +69,9 @@ class SessionStore {
   Result<std::string> Create(storage::Transaction& tx, const std::string& user_id,
                              std::string_view source_address);
   // The session behind `token`. kUnauthenticated (reason "session_expired" when it timed out,
-  // "unauthenticated" when unknown).
-  Result<AuthenticatedSession> Authenticate(std::string_view token);
+  // "unauthenticated" when unknown). With `may_block` false it answers only from memory and
+  // returns kUnavailable with reason kWouldBlock when the database is needed.
+  Result<SessionRef> Authenticate(std::string_view token, bool may_block = true);
   // Ends one session / every session of a user, in `tx`. The cache forgets them at once.
   Status End(storage::Transaction& tx, const std::string& token_hash);
   Status EndAllFor(storage::Transaction& tx, const std::string& user_id,
@@ -69,8 +79,8 @@ class SessionStore {
   // Drops cached sessions of a user so that changed roles or restrictions apply at once.
   void ForgetUser(const std::string& user_id);
   // The cached session for a token hash, without touching the database or the idle clock;
-  // nullopt when it is not cached. For data about the caller right after Authenticate().
-  std::optional<AuthenticatedSession> Cached(const std::string& token_hash);
+  // null when it is not cached. For data about the caller right after Authenticate().
+  SessionRef Cached(const std::string& token_hash);
   // Sessions used within the idle timeout.
   Result<std::int64_t> CountActive(storage::Transaction& tx) const;
 
@@ -79,7 +89,7 @@ class SessionStore {
 
  private:
   struct CacheEntry {
-    AuthenticatedSession session;
+    SessionRef session;
     Timestamp expires_at;
     Timestamp last_seen_at;
     Timestamp persisted_last_seen_at;

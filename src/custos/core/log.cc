@@ -40,6 +40,8 @@ void SetLogLevel(std::string_view level) {
   Logger()->set_level(ToSpd(parsed));
 }
 
+bool LogEnabled(LogLevel level) { return Logger()->should_log(ToSpd(level)); }
+
 void Log(LogLevel level, std::string_view event, const Json& fields) {
   auto& logger = Logger();
   if (!logger->should_log(ToSpd(level))) return;

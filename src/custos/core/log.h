@@ -13,6 +13,8 @@ enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
 // Sets the minimum level ("debug", "info", "warn", "error"); unknown names mean info.
 void SetLogLevel(std::string_view level);
+// True when events at `level` are written; check it before building costly fields.
+bool LogEnabled(LogLevel level);
 // Writes {"time":…,"level":…,"event":…, ...fields}. Thread-safe.
 void Log(LogLevel level, std::string_view event, const Json& fields = Json::object());
 

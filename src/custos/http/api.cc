@@ -1,6 +1,8 @@
 #include "custos/http/api.h"
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 
 #include "custos/core/crypto.h"
 #include "custos/core/log.h"
@@ -17,6 +19,18 @@ bool IsSaneRequestId(std::string_view id) {
       return false;
   }
   return true;
+}
+
+// 16 hex digits: a random per-process prefix and a counter. Request ids must be unique, not
+// secret, so they need no system call per request.
+std::string NewRequestId() {
+  static const std::string prefix = HexEncode(RandomBytes(3));
+  static std::atomic<std::uint64_t> counter{0};
+  char digits[11];
+  std::snprintf(digits, sizeof digits, "%010llx",
+                static_cast<unsigned long long>(counter.fetch_add(1, std::memory_order_relaxed) &
+                                                0xffffffffffULL));
+  return prefix + digits;
 }
 
 bool IsApiPath(std::string_view path) {
@@ -38,11 +52,6 @@ Api::Api(auth::SessionStore& sessions, HttpMetrics& metrics, const StaticFiles& 
          ApiOptions options)
     : sessions_(sessions), metrics_(metrics), static_files_(static_files), options_(options) {}
 
-bool Api::RunsInline(const Request& request) const {
-  return !IsApiPath(request.path) || request.path == "/healthz" ||
-         request.path.starts_with("/bench/");
-}
-
 std::string Api::SessionCookie(std::string_view token, int max_age_seconds) const {
   std::string cookie =
       std::string(kSessionCookie) + "=" + std::string(token) +
@@ -51,7 +60,8 @@ std::string Api::SessionCookie(std::string_view token, int max_age_seconds) cons
   return cookie;
 }
 
-Result<RequestContext> Api::Authenticate(const Request& request, const Route& route) {
+Result<RequestContext> Api::Authenticate(const Request& request, const Route& route,
+                                         bool may_block) {
   RequestContext context;
   context.source_address = request.remote_address;
   context.request_id = request.request_id;
@@ -76,18 +86,15 @@ Result<RequestContext> Api::Authenticate(const Request& request, const Route& ro
       return Status::PermissionDenied("cross-origin request refused");
     }
   }
-  CUSTOS_ASSIGN_OR_RETURN(auth::AuthenticatedSession session, sessions_.Authenticate(token));
-  context.actor_id = session.user_id;
-  context.actor_username = session.username;
-  for (auth::Role role : session.roles) {
-    if (!context.roles.empty()) context.roles += ',';
-    context.roles += auth::RoleName(role);
-  }
-  context.permission_bits = auth::PermissionBits(session.roles);
-  context.session_id = session.token_hash;
+  CUSTOS_ASSIGN_OR_RETURN(const auth::SessionRef session, sessions_.Authenticate(token, may_block));
+  context.actor_id = session->user_id;
+  context.actor_username = session->username;
+  context.roles = session->roles_text;
+  context.permission_bits = session->permission_bits;
+  context.session_id = session->token_hash;
 
-  if (session.restriction != auth::SessionRestriction::kNone && !route.allowed_while_restricted) {
-    if (session.restriction == auth::SessionRestriction::kTotpEnrollmentRequired) {
+  if (session->restriction != auth::SessionRestriction::kNone && !route.allowed_while_restricted) {
+    if (session->restriction == auth::SessionRestriction::kTotpEnrollmentRequired) {
       return Status::PermissionDenied("set up a second factor (authenticator app) before going on")
           .WithReason("totp_enrollment_required");
     }
@@ -99,11 +106,12 @@ Result<RequestContext> Api::Authenticate(const Request& request, const Route& ro
   return context;
 }
 
-Response Api::Dispatch(Request& request, std::string& route_label) {
+std::optional<Response> Api::Dispatch(Request& request, bool may_block, std::string& route_label) {
   if (!IsApiPath(request.path)) {
     route_label = "static";
-    if (!IsSafeMethod(request.method))
+    if (!IsSafeMethod(request.method)) {
       return ErrorResponse(405, "method_not_allowed", "only GET is allowed here");
+    }
     return static_files_.Serve(
         request.path, request.Header("accept-encoding").find("gzip") != std::string_view::npos,
         request.Header("if-none-match"));
@@ -111,30 +119,36 @@ Response Api::Dispatch(Request& request, std::string& route_label) {
   RouteMatch match = router_.Match(request.method, request.path);
   if (!match.route) {
     route_label = "unmatched";
-    if (match.path_known)
+    if (match.path_known) {
       return ErrorResponse(405, "method_not_allowed", "method not allowed on this path");
+    }
     return ErrorResponse(404, "not_found", "no such endpoint");
   }
   const Route& route = *match.route;
+  if (!may_block && !route.non_blocking) return std::nullopt;
   route_label = route.pattern;
   request.path_params = std::move(match.params);
-  Result<RequestContext> context = Authenticate(request, route);
-  if (!context.ok()) return ErrorResponse(context.status(), request.request_id);
+  Result<RequestContext> context = Authenticate(request, route, may_block);
+  if (!context.ok()) {
+    if (!may_block && context.status().reason() == auth::kWouldBlock) return std::nullopt;
+    return ErrorResponse(context.status(), request.request_id);
+  }
   Result<Response> response = route.handler(request, *context);
   if (!response.ok()) return ErrorResponse(response.status(), request.request_id);
   return std::move(response).value();
 }
 
-Response Api::Handle(Request& request) {
+std::optional<Response> Api::Process(Request& request, bool may_block) {
   const auto start = std::chrono::steady_clock::now();
   const std::string_view incoming_id = request.Header("x-request-id");
-  request.request_id =
-      IsSaneRequestId(incoming_id) ? std::string(incoming_id) : HexEncode(RandomBytes(8));
+  request.request_id = IsSaneRequestId(incoming_id) ? std::string(incoming_id) : NewRequestId();
 
   std::string route_label = "unmatched";
   Response response;
   try {
-    response = Dispatch(request, route_label);
+    std::optional<Response> answered = Dispatch(request, may_block, route_label);
+    if (!answered) return std::nullopt;
+    response = std::move(*answered);
   } catch (const std::exception& error) {
     response = ErrorResponse(Status::Internal(error.what()), request.request_id);
   }
@@ -165,7 +179,7 @@ Response Api::Handle(Request& request) {
          {"route", route_label},
          {"status", response.status},
          {"request_id", request.request_id}});
-  } else {
+  } else if (LogEnabled(LogLevel::kDebug)) {
     Log(LogLevel::kDebug, "http_request",
         {{"method", request.method},
          {"route", route_label},
@@ -174,6 +188,12 @@ Response Api::Handle(Request& request) {
          {"seconds", seconds}});
   }
   return response;
+}
+
+Response Api::Handle(Request& request) { return *Process(request, /*may_block=*/true); }
+
+std::optional<Response> Api::HandleIfNonBlocking(Request& request) {
+  return Process(request, /*may_block=*/false);
 }
 
 }  // namespace custos::http

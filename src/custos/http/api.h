@@ -8,6 +8,7 @@
 // RunsInline) and writes back what it returns. Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "custos/auth/sessions.h"
@@ -36,18 +37,21 @@ class Api {
   const Router& router() const { return router_; }
   const ApiOptions& options() const { return options_; }
 
-  // Answers a complete request. Never throws. Sets request.request_id.
+  // Answers a complete request (on a worker thread). Never throws. Sets request.request_id.
   Response Handle(Request& request);
-  // True for cheap, non-blocking requests (static files, /healthz, /bench/hello) that the I/O
-  // thread may answer itself.
-  bool RunsInline(const Request& request) const;
+  // Answers the request if that needs no blocking work — static files, /healthz, routes marked
+  // non_blocking whose session is in memory — so the I/O thread can answer it at once; nullopt
+  // when it must go to Handle() on a worker.
+  std::optional<Response> HandleIfNonBlocking(Request& request);
 
   // The Set-Cookie value that starts (token non-empty) or ends a session.
   std::string SessionCookie(std::string_view token, int max_age_seconds) const;
 
  private:
-  Response Dispatch(Request& request, std::string& route_label);
-  Result<RequestContext> Authenticate(const Request& request, const Route& route);
+  // nullopt when `may_block` is false and the request needs blocking work.
+  std::optional<Response> Dispatch(Request& request, bool may_block, std::string& route_label);
+  std::optional<Response> Process(Request& request, bool may_block);
+  Result<RequestContext> Authenticate(const Request& request, const Route& route, bool may_block);
 
   auth::SessionStore& sessions_;
   HttpMetrics& metrics_;

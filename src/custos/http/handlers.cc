@@ -129,6 +129,20 @@ Json ObjectSchema(std::initializer_list<std::pair<const char*, const char*>> pro
 
 Route MakeRoute(std::string method, std::string pattern, Access access,
                 std::optional<Permission> permission, std::string tag, std::string summary,
+                Handler handler);
+
+// A route whose handler never blocks (see Route::non_blocking).
+Route MakeNonBlockingRoute(std::string method, std::string pattern, Access access,
+                           std::optional<Permission> permission, std::string tag,
+                           std::string summary, Handler handler) {
+  Route route = MakeRoute(std::move(method), std::move(pattern), access, permission, std::move(tag),
+                          std::move(summary), std::move(handler));
+  route.non_blocking = true;
+  return route;
+}
+
+Route MakeRoute(std::string method, std::string pattern, Access access,
+                std::optional<Permission> permission, std::string tag, std::string summary,
                 Handler handler) {
   Route route;
   route.method = std::move(method);
@@ -158,11 +172,12 @@ Route UserAction(
 }
 
 void AddOperationalRoutes(Api& api, ApiServices& s) {
-  api.router().Add(MakeRoute("GET", "/healthz", Access::kPublic, std::nullopt, "system",
-                             "Liveness: answers while the server runs",
-                             [](const Request&, const RequestContext&) -> Result<Response> {
-                               return Response::FromJson(200, {{"status", "ok"}});
-                             }));
+  api.router().Add(
+      MakeNonBlockingRoute("GET", "/healthz", Access::kPublic, std::nullopt, "system",
+                           "Liveness: answers while the server runs",
+                           [](const Request&, const RequestContext&) -> Result<Response> {
+                             return Response::FromJson(200, {{"status", "ok"}});
+                           }));
   api.router().Add(MakeRoute(
       "GET", "/metrics", Access::kPublic, std::nullopt, "system",
       "Prometheus metrics (text exposition format)",
@@ -186,24 +201,26 @@ void AddOperationalRoutes(Api& api, ApiServices& s) {
         return response;
       }));
   if (s.info.bench_routes) {
-    api.router().Add(MakeRoute("GET", "/bench/hello", Access::kPublic, std::nullopt, "system",
-                               "Hello world: the yardstick for throughput benchmarks",
-                               [](const Request&, const RequestContext&) -> Result<Response> {
-                                 return Response::FromJson(200, {{"hello", "world"}});
-                               }));
-  }
-  api.router().Add(MakeRoute("GET", "/api/v1/system", Access::kPublic, std::nullopt, "system",
-                             "Name, version and mode of this server",
-                             [&s](const Request&, const RequestContext&) -> Result<Response> {
-                               return Response::FromJson(200, {{"name", "Custos"},
-                                                               {"version", s.info.version},
-                                                               {"demo_mode", s.info.demo_mode},
-                                                               {"backend", s.info.backend}});
+    api.router().Add(
+        MakeNonBlockingRoute("GET", "/bench/hello", Access::kPublic, std::nullopt, "system",
+                             "Hello world: the yardstick for throughput benchmarks",
+                             [](const Request&, const RequestContext&) -> Result<Response> {
+                               return Response::FromJson(200, {{"hello", "world"}});
                              }));
+  }
+  api.router().Add(
+      MakeNonBlockingRoute("GET", "/api/v1/system", Access::kPublic, std::nullopt, "system",
+                           "Name, version and mode of this server",
+                           [&s](const Request&, const RequestContext&) -> Result<Response> {
+                             return Response::FromJson(200, {{"name", "Custos"},
+                                                             {"version", s.info.version},
+                                                             {"demo_mode", s.info.demo_mode},
+                                                             {"backend", s.info.backend}});
+                           }));
   auto openapi = std::make_shared<std::string>();
   auto once = std::make_shared<std::once_flag>();
   Api* api_pointer = &api;
-  api.router().Add(MakeRoute(
+  api.router().Add(MakeNonBlockingRoute(
       "GET", "/api/v1/openapi.json", Access::kPublic, std::nullopt, "system",
       "This API as an OpenAPI 3 document",
       [&s, openapi, once, api_pointer](const Request&, const RequestContext&) -> Result<Response> {
@@ -263,6 +280,7 @@ void AddAuthRoutes(Api& api, ApiServices& s) {
                          return Response::FromJson(200, MeJson(user, s.info));
                        });
   me.allowed_while_restricted = true;
+  me.non_blocking = true;  // Accounts::Me answers from the session just validated
   api.router().Add(std::move(me));
 
   Route password = MakeRoute(

@@ -173,8 +173,8 @@ asio::awaitable<void> HttpServer::State::Serve(tcp::socket socket) {
     Response response;
     if (!ParseTarget(request.target, request.path, request.query)) {
       response = ErrorResponse(400, "invalid_argument", "malformed request target");
-    } else if (api.RunsInline(request)) {
-      response = api.Handle(request);
+    } else if (std::optional<Response> answered = api.HandleIfNonBlocking(request)) {
+      response = std::move(*answered);
     } else {
       response =
           co_await asio::co_spawn(workers, handle_on_worker(&api, &request), asio::use_awaitable);

@@ -4,9 +4,9 @@
 // One coroutine per connection reads a request (header limit → 431, body limit → 413, a client
 // that is too slow is cut off by the read timeout, an idle keep-alive connection by the idle
 // timeout), hands it to Api on the worker pool (blocking work never runs on the I/O threads;
-// Api::RunsInline requests are answered directly), and writes the response. A slow client holds
-// only its own coroutine, never a worker. Stop() is graceful: no new connections, requests in
-// flight finish, idle connections close.
+// requests that Api::HandleIfNonBlocking can answer are answered directly), and writes the
+// response. A slow client holds only its own coroutine, never a worker. Stop() is graceful: no new
+// connections, requests in flight finish, idle connections close.
 #pragma once
 
 #include <atomic>

@@ -40,8 +40,13 @@ void HttpMetrics::ObserveRequest(const std::string& method, const std::string& r
   prometheus::Histogram* histogram = nullptr;
   prometheus::Counter* counter = nullptr;
   {
+    // The key is built in a reused buffer: no allocation per request once warm.
+    thread_local std::string key;
+    key.assign(method).append(" ").append(route);
     std::lock_guard lock(mutex_);
-    auto& series = series_[method + " " + route];
+    auto found = series_.find(key);
+    if (found == series_.end()) found = series_.emplace(key, nullptr).first;
+    auto& series = found->second;
     if (!series) {
       series = std::make_unique<RouteSeries>();
       series->latency = &latency_->Add({{"route", route}, {"method", method}}, LatencyBuckets());

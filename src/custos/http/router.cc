@@ -1,37 +1,40 @@
 #include "custos/http/router.h"
 
+#include <algorithm>
+
 namespace custos::http {
 
 namespace {
 
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> segments;
-  size_t start = 1;
-  while (start <= path.size()) {
-    const size_t end = path.find('/', start);
-    segments.push_back(
-        path.substr(start, (end == std::string_view::npos ? path.size() : end) - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return segments;
-}
-
+// Matches `path` against `pattern` segment by segment, without allocating unless it matches.
 bool MatchPattern(std::string_view pattern, std::string_view path,
                   std::vector<std::pair<std::string, std::string>>& params) {
-  const auto want = Segments(pattern);
-  const auto have = Segments(path);
-  if (want.size() != have.size()) return false;
-  params.clear();
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
-      if (have[i].empty()) return false;
-      params.emplace_back(std::string(want[i].substr(1, want[i].size() - 2)), std::string(have[i]));
-    } else if (want[i] != have[i]) {
+  size_t params_before = params.size();
+  size_t p = 0;
+  size_t q = 0;
+  while (true) {
+    const size_t p_end = std::min(pattern.find('/', p + 1), pattern.size());
+    const size_t q_end = std::min(path.find('/', q + 1), path.size());
+    const std::string_view want = pattern.substr(p, p_end - p);  // "/segment"
+    const std::string_view have = path.substr(q, q_end - q);
+    if (want.size() > 3 && want[1] == '{' && want.back() == '}') {
+      if (have.size() < 2) {
+        params.resize(params_before);
+        return false;
+      }
+      params.emplace_back(std::string(want.substr(2, want.size() - 3)),
+                          std::string(have.substr(1)));
+    } else if (want != have) {
+      params.resize(params_before);
       return false;
     }
+    p = p_end;
+    q = q_end;
+    if (p == pattern.size() || q == path.size()) break;
   }
-  return true;
+  if (p == pattern.size() && q == path.size()) return true;
+  params.resize(params_before);
+  return false;
 }
 
 }  // namespace
@@ -50,6 +53,7 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
   RouteMatch match;
   std::vector<std::pair<std::string, std::string>> params;
   for (const auto& route : routes_) {
+    params.clear();
     if (!MatchPattern(route.pattern, path, params)) continue;
     if (route.method != method) {
       match.path_known = true;

@@ -36,6 +36,9 @@ struct Route {
   std::optional<auth::Permission> permission;
   // Sessions that must first enrol a second factor or change a password may call it.
   bool allowed_while_restricted = false;
+  // The handler does no blocking work once the caller's session is in memory, so the I/O thread
+  // may answer it without a trip to the worker pool.
+  bool non_blocking = false;
   // Described in the OpenAPI document.
   std::string summary;
   std::string tag;

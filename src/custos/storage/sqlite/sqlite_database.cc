@@ -72,7 +72,7 @@ class SqliteConnection {
     CUSTOS_RETURN_IF_ERROR(connection->Exec(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
         "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
-        "PRAGMA wal_autocheckpoint=8192;"));
+        "PRAGMA wal_autocheckpoint=8192; PRAGMA mmap_size=268435456;"));
     return connection;
   }
 
