@@ -16,15 +16,6 @@
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 
-#ifndef ASSERT_OK_AND_ASSIGN
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(CUSTOS_CONCAT(custos_test_result_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(result, lhs, expr)      \
-  auto result = (expr);                                   \
-  ASSERT_TRUE(result.ok()) << result.status().ToString(); \
-  lhs = std::move(result).value()
-#endif
-
 namespace custos::auth {
 namespace {
 

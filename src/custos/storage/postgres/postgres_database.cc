@@ -1,5 +1,9 @@
 #include "custos/storage/postgres/postgres_database.h"
 
+#include "custos/storage/connection_pool.h"
+
+#include <algorithm>
+
 #include <libpq-fe.h>
 
 #include <atomic>
@@ -339,9 +343,10 @@ class PostgresTransaction final : public Transaction {
 
 class PostgresDatabase final : public Database {
  public:
-  explicit PostgresDatabase(PostgresOptions options) : options_(std::move(options)) {
-    if (options_.pool_size < 1) options_.pool_size = 1;
-  }
+  explicit PostgresDatabase(PostgresOptions options)
+      : options_(std::move(options)), pool_(std::max(1, options_.pool_size), [this] {
+          return PostgresConnection::Open(options_.url);
+        }) {}
 
   Backend backend() const override { return Backend::kPostgres; }
 
@@ -350,11 +355,11 @@ class PostgresDatabase final : public Database {
     // out, the connection is dropped and the next one (eventually a fresh one) is tried.
     Status status;
     for (int attempt = 0; attempt <= options_.pool_size; ++attempt) {
-      CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<PostgresConnection> connection, Acquire());
+      CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<PostgresConnection> connection, pool_.Acquire());
       auto tx = std::make_unique<PostgresTransaction>(*this, std::move(connection));
       status = tx->Start(mode);
       if (status.ok()) {
-        started_.fetch_add(1, std::memory_order_relaxed);
+        pool_.CountStarted();
         return std::unique_ptr<Transaction>(std::move(tx));
       }
       if (status.code() != StatusCode::kUnavailable) return status;
@@ -362,71 +367,22 @@ class PostgresDatabase final : public Database {
     return status;
   }
 
-  DatabaseStats Stats() const override {
-    std::lock_guard lock(mutex_);
-    DatabaseStats stats;
-    stats.connections_open = open_;
-    stats.connections_in_use = open_ - static_cast<int>(idle_.size());
-    stats.transactions_started = started_.load();
-    stats.transactions_committed = committed_.load();
-    return stats;
-  }
+  DatabaseStats Stats() const override { return pool_.Stats(); }
 
   Status Warm() {
-    CUSTOS_ASSIGN_OR_RETURN(auto connection, Acquire());
+    CUSTOS_ASSIGN_OR_RETURN(auto connection, pool_.Acquire());
     Release(std::move(connection), false);
     return Status::Ok();
   }
 
   void Release(std::unique_ptr<PostgresConnection> connection, bool committed) {
-    if (committed) committed_.fetch_add(1, std::memory_order_relaxed);
-    const bool keep = connection->reusable();
-    if (!keep) connection.reset();  // close outside the lock
-    {
-      std::lock_guard lock(mutex_);
-      if (keep) {
-        idle_.push_back(std::move(connection));
-      } else {
-        --open_;
-      }
-    }
-    available_.notify_one();
+    const bool reusable = connection->reusable();
+    pool_.Release(std::move(connection), reusable, committed);
   }
 
  private:
-  Result<std::unique_ptr<PostgresConnection>> Acquire() {
-    std::unique_lock lock(mutex_);
-    while (true) {
-      if (!idle_.empty()) {
-        auto connection = std::move(idle_.back());
-        idle_.pop_back();
-        return connection;
-      }
-      if (open_ < options_.pool_size) {
-        ++open_;
-        lock.unlock();
-        auto opened = PostgresConnection::Open(options_.url);
-        if (!opened.ok()) {
-          {
-            std::lock_guard relock(mutex_);
-            --open_;
-          }
-          available_.notify_one();
-          return opened.status();
-        }
-        return std::move(opened).value();
-      }
-      available_.wait(lock);
-    }
-  }
-
   PostgresOptions options_;
-  mutable std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<PostgresConnection>> idle_;  // GUARDED_BY(mutex_)
-  int open_ = 0;                                           // GUARDED_BY(mutex_)
-  std::atomic<std::int64_t> started_{0};
-  std::atomic<std::int64_t> committed_{0};
+  ConnectionPool<PostgresConnection> pool_;
 };
 
 PostgresTransaction::~PostgresTransaction() {

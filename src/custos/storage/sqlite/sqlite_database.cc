@@ -1,5 +1,7 @@
 #include "custos/storage/sqlite/sqlite_database.h"
 
+#include "custos/storage/connection_pool.h"
+
 #include <sqlite3.h>
 
 #include <atomic>
@@ -266,78 +268,44 @@ class SqliteTransaction final : public Transaction {
 
 class SqliteDatabase final : public Database {
  public:
-  explicit SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {
-    if (options_.path == ":memory:") options_.pool_size = 1;
-  }
+  explicit SqliteDatabase(const SqliteOptions& options)
+      : options_(FixPoolSize(options)),
+        pool_(options_.pool_size, [this] { return SqliteConnection::Open(options_); }) {}
 
   Backend backend() const override { return Backend::kSqlite; }
 
   Result<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, Acquire());
+    CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, pool_.Acquire());
     auto tx = std::make_unique<SqliteTransaction>(*this, std::move(connection),
                                                   mode == TransactionMode::kReadOnly);
-    started_.fetch_add(1, std::memory_order_relaxed);
+    pool_.CountStarted();
     CUSTOS_RETURN_IF_ERROR(tx->Start());
     return std::unique_ptr<Transaction>(std::move(tx));
   }
 
-  DatabaseStats Stats() const override {
-    std::lock_guard lock(mutex_);
-    DatabaseStats stats;
-    stats.connections_open = open_;
-    stats.connections_in_use = open_ - static_cast<int>(idle_.size());
-    stats.transactions_started = started_.load();
-    stats.transactions_committed = committed_.load();
-    return stats;
-  }
+  DatabaseStats Stats() const override { return pool_.Stats(); }
 
   // Opens the first connection so that a bad path fails at start, not at the first request.
   Status Warm() {
-    CUSTOS_ASSIGN_OR_RETURN(auto connection, Acquire());
+    CUSTOS_ASSIGN_OR_RETURN(auto connection, pool_.Acquire());
     Release(std::move(connection), false);
     return Status::Ok();
   }
 
   void Release(std::unique_ptr<SqliteConnection> connection, bool committed) {
-    if (committed) committed_.fetch_add(1, std::memory_order_relaxed);
-    {
-      std::lock_guard lock(mutex_);
-      idle_.push_back(std::move(connection));
-    }
-    available_.notify_one();
+    pool_.Release(std::move(connection), /*reusable=*/true, committed);
   }
 
  private:
-  Result<std::unique_ptr<SqliteConnection>> Acquire() {
-    std::unique_lock lock(mutex_);
-    while (true) {
-      if (!idle_.empty()) {
-        auto connection = std::move(idle_.back());
-        idle_.pop_back();
-        return connection;
-      }
-      if (open_ < options_.pool_size) {
-        ++open_;
-        lock.unlock();
-        auto opened = SqliteConnection::Open(options_);
-        if (!opened.ok()) {
-          std::lock_guard relock(mutex_);
-          --open_;
-          return opened.status();
-        }
-        return std::move(opened).value();
-      }
-      available_.wait(lock);
-    }
+  // Every connection to ":memory:" would be a database of its own.
+  static SqliteOptions FixPoolSize(const SqliteOptions& options) {
+    SqliteOptions fixed = options;
+    if (fixed.path == ":memory:") fixed.pool_size = 1;
+    return fixed;
   }
 
   SqliteOptions options_;
-  mutable std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<SqliteConnection>> idle_;  // GUARDED_BY(mutex_)
-  int open_ = 0;                                         // GUARDED_BY(mutex_)
-  std::atomic<std::int64_t> started_{0};
-  std::atomic<std::int64_t> committed_{0};
+  ConnectionPool<SqliteConnection> pool_;
 };
 
 SqliteTransaction::~SqliteTransaction() {
