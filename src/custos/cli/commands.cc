@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 
+#include "custos/clinical/importer.h"
 #include "custos/core/log.h"
 #include "custos/server/runtime.h"
 #include "custos/storage/migrations.h"
@@ -485,6 +487,87 @@ int Main(int argc, char** argv) {
   });
 
   CommonOptions version_options;
+  // import fhir …
+  CLI::App* import_command = app.add_subcommand("import", "Load data in bulk");
+  import_command->require_subcommand(1);
+  CommonOptions import_options;
+  CLI::App* import_fhir = import_command->add_subcommand(
+      "fhir", "Import FHIR bundles, NDJSON or .json.gz files (folders are read recursively)");
+  AddCommonOptions(*import_fhir, import_options);
+  std::vector<std::string> import_paths;
+  import_fhir->add_option("paths", import_paths, "Files or folders")->required();
+  import_fhir->callback([&] {
+    auto runtime = OpenRuntime(import_options);
+    if (!runtime.ok()) {
+      exit_code = Fail(runtime.status());
+      return;
+    }
+    std::vector<std::filesystem::path> files;
+    std::uintmax_t total_bytes = 0;
+    for (const auto& path : import_paths) {
+      std::error_code error;
+      if (std::filesystem::is_directory(path, error)) {
+        for (const auto& entry : std::filesystem::recursive_directory_iterator(path, error)) {
+          const std::string name = entry.path().filename().string();
+          if (entry.is_regular_file() && (name.ends_with(".json") || name.ends_with(".json.gz") ||
+                                          name.ends_with(".ndjson") || name.ends_with(".ndjson.gz"))) {
+            files.push_back(entry.path());
+          }
+        }
+      } else if (std::filesystem::is_regular_file(path, error)) {
+        files.emplace_back(path);
+      } else {
+        exit_code = Fail(Status::NotFound("no such file or folder: " + path));
+        return;
+      }
+    }
+    // Shared organisations and practitioners first, so patients' references find them.
+    std::stable_sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+      auto shared = [](const std::filesystem::path& p) {
+        const std::string name = p.filename().string();
+        return name.starts_with("hospitalInformation") || name.starts_with("practitionerInformation");
+      };
+      return shared(a) && !shared(b);
+    });
+    for (const auto& file : files) total_bytes += std::filesystem::file_size(file);
+    clinical::Importer importer((*runtime)->database(), (*runtime)->resources(), (*runtime)->audit_trail());
+    clinical::ImportStats stats;
+    const RequestContext context = OperatorContext();
+    const bool tty = ::isatty(STDERR_FILENO);
+    const auto start = std::chrono::steady_clock::now();
+    std::uintmax_t done_bytes = 0;
+    auto last_draw = start - std::chrono::seconds(1);
+    for (size_t i = 0; i < files.size(); ++i) {
+      const Status imported = importer.ImportFile(context, files[i].string(), stats);
+      if (!imported.ok()) {
+        if (tty) std::cerr << "\n";
+        exit_code = Fail(Status::InvalidArgument(files[i].string() + ": " + imported.message(), imported.field()));
+        return;
+      }
+      done_bytes += std::filesystem::file_size(files[i]);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_draw >= std::chrono::milliseconds(tty ? 200 : 5000) || i + 1 == files.size()) {
+        last_draw = now;
+        const double seconds = std::chrono::duration<double>(now - start).count();
+        const double fraction = total_bytes ? static_cast<double>(done_bytes) / static_cast<double>(total_bytes) : 1;
+        const double eta = fraction > 0 ? seconds * (1 - fraction) / fraction : 0;
+        const int width = 30;
+        const int filled = static_cast<int>(fraction * width);
+        std::cerr << (tty ? "\r" : "") << "[" << std::string(static_cast<size_t>(filled), '=')
+                  << std::string(static_cast<size_t>(width - filled), ' ') << "] " << (i + 1) << "/"
+                  << files.size() << " files, " << stats.resources << " resources, "
+                  << static_cast<std::int64_t>(seconds > 0 ? static_cast<double>(stats.resources) / seconds : 0)
+                  << "/s, ETA " << static_cast<int>(eta) << " s" << (tty ? "  " : "\n") << std::flush;
+      }
+    }
+    if (tty) std::cerr << "\n";
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << stats.files << " files, " << stats.bundles << " bundles, " << stats.duplicates
+              << " repeated organisations/practitioners/locations kept once\n";
+    std::cout << "imported " << stats.resources << " resources in " << seconds << " s" << std::endl;
+    exit_code = Checkpoint(**runtime);
+  });
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
   AddCommonOptions(*version,
                    version_options);  // accepted everywhere, so scripts can pass them blindly

@@ -35,7 +35,7 @@ std::string NewRequestId() {
 
 bool IsApiPath(std::string_view path) {
   return path.starts_with("/api/") || path == "/api" || path == "/healthz" || path == "/metrics" ||
-         path.starts_with("/bench/");
+         path.starts_with("/bench/") || path == "/fhir" || path.starts_with("/fhir/");
 }
 
 bool IsSafeMethod(std::string_view method) { return method == "GET" || method == "HEAD"; }
@@ -51,6 +51,20 @@ std::string_view OriginHost(std::string_view origin) {
 Api::Api(auth::SessionStore& sessions, HttpMetrics& metrics, const StaticFiles& static_files,
          ApiOptions options)
     : sessions_(sessions), metrics_(metrics), static_files_(static_files), options_(options) {}
+
+void Api::SetErrorEncoder(std::string path_prefix, ErrorEncoder encoder) {
+  error_encoders_.emplace_back(std::move(path_prefix), std::move(encoder));
+}
+
+Response Api::EncodeError(const Request& request, const Status& status) const {
+  for (const auto& [prefix, encoder] : error_encoders_) {
+    if (request.path.starts_with(prefix)) return encoder(status, request.request_id);
+  }
+  if (status.reason() == "method_not_allowed") {
+    return ErrorResponse(405, "method_not_allowed", status.message());
+  }
+  return ErrorResponse(status, request.request_id);
+}
 
 std::string Api::SessionCookie(std::string_view token, int max_age_seconds) const {
   std::string cookie =
@@ -120,9 +134,10 @@ std::optional<Response> Api::Dispatch(Request& request, bool may_block, std::str
   if (!match.route) {
     route_label = "unmatched";
     if (match.path_known) {
-      return ErrorResponse(405, "method_not_allowed", "method not allowed on this path");
+      return EncodeError(request, Status::FailedPrecondition("method not allowed on this path")
+                                      .WithReason("method_not_allowed"));
     }
-    return ErrorResponse(404, "not_found", "no such endpoint");
+    return EncodeError(request, Status::NotFound("no such endpoint"));
   }
   const Route& route = *match.route;
   if (!may_block && !route.non_blocking) return std::nullopt;
@@ -131,10 +146,10 @@ std::optional<Response> Api::Dispatch(Request& request, bool may_block, std::str
   Result<RequestContext> context = Authenticate(request, route, may_block);
   if (!context.ok()) {
     if (!may_block && context.status().reason() == auth::kWouldBlock) return std::nullopt;
-    return ErrorResponse(context.status(), request.request_id);
+    return EncodeError(request, context.status());
   }
   Result<Response> response = route.handler(request, *context);
-  if (!response.ok()) return ErrorResponse(response.status(), request.request_id);
+  if (!response.ok()) return EncodeError(request, response.status());
   return std::move(response).value();
 }
 
@@ -150,7 +165,7 @@ std::optional<Response> Api::Process(Request& request, bool may_block) {
     if (!answered) return std::nullopt;
     response = std::move(*answered);
   } catch (const std::exception& error) {
-    response = ErrorResponse(Status::Internal(error.what()), request.request_id);
+    response = EncodeError(request, Status::Internal(error.what()));
   }
 
   response.SetHeader("X-Request-Id", request.request_id);

@@ -8,6 +8,7 @@
 // RunsInline) and writes back what it returns. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,13 @@ class Api {
   // when it must go to Handle() on a worker.
   std::optional<Response> HandleIfNonBlocking(Request& request);
 
+  // Errors for paths under `path_prefix` are encoded by `encoder` instead of the JSON error
+  // shape (FHIR answers with OperationOutcome). Call before serving.
+  using ErrorEncoder = std::function<Response(const Status&, std::string_view request_id)>;
+  void SetErrorEncoder(std::string path_prefix, ErrorEncoder encoder);
+  // The error response for `request`, by the encoder for its path.
+  Response EncodeError(const Request& request, const Status& status) const;
+
   // The Set-Cookie value that starts (token non-empty) or ends a session.
   std::string SessionCookie(std::string_view token, int max_age_seconds) const;
 
@@ -58,6 +66,7 @@ class Api {
   const StaticFiles& static_files_;
   ApiOptions options_;
   Router router_;
+  std::vector<std::pair<std::string, ErrorEncoder>> error_encoders_;
 };
 
 }  // namespace custos::http

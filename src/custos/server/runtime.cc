@@ -48,6 +48,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
                                        *runtime->sessions_, runtime->clock(), account_policy);
   runtime->audit_review_ = std::make_unique<auth::AuditReview>(
       *runtime->database_, *runtime->audit_trail_, runtime->clock(), runtime->verify_options());
+  runtime->resources_ = std::make_unique<clinical::ResourceStore>(
+      *runtime->database_, *runtime->audit_trail_, runtime->clock(), clinical::Definitions::R4());
+  runtime->search_ = std::make_unique<clinical::Search>(*runtime->database_, *runtime->audit_trail_,
+                                                        clinical::Definitions::R4());
   return runtime;
 }
 

@@ -12,6 +12,8 @@
 #include "custos/auth/accounts.h"
 #include "custos/auth/audit_review.h"
 #include "custos/auth/sessions.h"
+#include "custos/clinical/resource_store.h"
+#include "custos/clinical/search.h"
 #include "custos/core/clock.h"
 #include "custos/core/config.h"
 #include "custos/http/router.h"
@@ -36,6 +38,8 @@ class Runtime {
   auth::SessionStore& sessions() { return *sessions_; }
   auth::Accounts& accounts() { return *accounts_; }
   auth::AuditReview& audit_review() { return *audit_review_; }
+  clinical::ResourceStore& resources() { return *resources_; }
+  clinical::Search& search() { return *search_; }
   audit::VerifyOptions verify_options() const;
   std::string anchor_file() const;
 
@@ -50,6 +54,8 @@ class Runtime {
   std::unique_ptr<auth::SessionStore> sessions_;
   std::unique_ptr<auth::Accounts> accounts_;
   std::unique_ptr<auth::AuditReview> audit_review_;
+  std::unique_ptr<clinical::ResourceStore> resources_;
+  std::unique_ptr<clinical::Search> search_;
 };
 
 // The demo logins `custos init --demo` creates (all with kDemoPassword).

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "custos/core/log.h"
+#include "custos/fhir/fhir_routes.h"
 #include "custos/http/api.h"
 #include "custos/http/handlers.h"
 #include "custos/http/http_server.h"
@@ -66,12 +67,14 @@ struct Server::Parts {
   http::HttpMetrics metrics;
   http::Api api;
   http::ApiServices services;
+  fhir::FhirServices fhir_services;
   http::HttpServer listener;
 
   explicit Parts(Runtime& runtime)
       : api(runtime.sessions(), metrics, static_files, http::ApiOptions{}),
         services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics,
                  http::ServerInfo{}},
+        fhir_services{runtime.resources(), runtime.search(), std::string(kVersion)},
         listener(ListenerOptions(runtime.config()), api) {
     const Config& config = runtime.config();
     services.info.version = std::string(kVersion);
@@ -82,6 +85,7 @@ struct Server::Parts {
     services.info.idle_timeout_seconds = config.auth_idle_timeout_seconds;
     services.info.bench_routes = config.http_enable_bench_routes;
     http::AddRoutes(api, services);
+    fhir::AddFhirRoutes(api, fhir_services);
   }
 };
 

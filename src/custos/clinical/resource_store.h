@@ -1,0 +1,109 @@
+// ResourceStore: the clinical record — versioned FHIR R4 resources with their search index.
+//
+// Every write validates the resource (Validator), stores it as accepted plus meta.versionId and
+// meta.lastUpdated, keeps every earlier version, rewrites its index entries, and appends its
+// audit event — all in one transaction. Reads are audited too (who read which patient's what).
+// Optimistic locking: a write may name the version it expects (If-Match) and fails with
+// kConflict reason "version_conflict" when another write came first. Deletes are soft and
+// versioned; reading a deleted resource answers kNotFound reason "deleted".
+// Every row carries the id of the Patient whose record it belongs to (its compartment).
+// Thread-safe; share one instance.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "custos/audit/audit_sink.h"
+#include "custos/clinical/definitions.h"
+#include "custos/clinical/index_entries.h"
+#include "custos/clinical/validator.h"
+#include "custos/core/clock.h"
+#include "custos/core/json.h"
+#include "custos/core/request_context.h"
+#include "custos/storage/database.h"
+
+namespace custos::clinical {
+
+struct StoredResource {
+  std::string resource_type;
+  std::string id;
+  std::int64_t version = 0;
+  std::string last_updated;  // core/clock.h text form
+  bool deleted = false;
+  std::optional<std::string> patient_id;
+  std::string json;  // the resource as stored; empty for a deleted version
+};
+
+// Why a write failed validation: every issue, for OperationOutcome.
+struct WriteOutcome {
+  std::vector<ValidationIssue> issues;
+};
+
+class ResourceStore {
+ public:
+  ResourceStore(storage::Database& database, audit::AuditSink& audit, const Clock& clock,
+                const Definitions& definitions);
+
+  // Stores a new resource with a new id (an id in the body is replaced). kInvalidArgument when it
+  // fails validation (the issues are appended to `outcome` when given), kPermissionDenied
+  // without clinical.write.
+  Result<StoredResource> Create(const RequestContext& context, Json resource, WriteOutcome* outcome = nullptr);
+  // Stores a new version of type/id (creating it when it does not exist). `if_match` is the
+  // version the caller last saw.
+  Result<StoredResource> Update(const RequestContext& context, const std::string& type, const std::string& id,
+                                Json resource, std::optional<std::int64_t> if_match,
+                                WriteOutcome* outcome = nullptr);
+  // Marks type/id deleted (a new version without content).
+  Result<StoredResource> Delete(const RequestContext& context, const std::string& type, const std::string& id,
+                                std::optional<std::int64_t> if_match);
+
+  // The current version. kNotFound (reason "deleted" for a deleted resource).
+  Result<StoredResource> Read(const RequestContext& context, const std::string& type, const std::string& id);
+  // One version. kNotFound when it does not exist.
+  Result<StoredResource> ReadVersion(const RequestContext& context, const std::string& type,
+                                     const std::string& id, std::int64_t version);
+  // Every version of type/id, newest first.
+  Result<std::vector<StoredResource>> History(const RequestContext& context, const std::string& type,
+                                              const std::string& id);
+
+  // The same operations inside a caller's transaction (bundles, import). They check permissions
+  // and write audit events like the others but neither begin nor commit.
+  Result<StoredResource> CreateIn(storage::Transaction& tx, const RequestContext& context, Json resource,
+                                  WriteOutcome* outcome, std::string id = {});
+  Result<StoredResource> UpdateIn(storage::Transaction& tx, const RequestContext& context,
+                                  const std::string& type, const std::string& id, Json resource,
+                                  std::optional<std::int64_t> if_match, WriteOutcome* outcome);
+  Result<StoredResource> DeleteIn(storage::Transaction& tx, const RequestContext& context,
+                                  const std::string& type, const std::string& id,
+                                  std::optional<std::int64_t> if_match);
+
+  const Definitions& definitions() const { return definitions_; }
+  const Validator& validator() const { return validator_; }
+
+ private:
+  struct Current;
+  Result<std::optional<Current>> LoadCurrent(storage::Transaction& tx, const std::string& type,
+                                             const std::string& id, bool for_update);
+  Status CheckWritable(const Json& resource, const std::string& expected_type, WriteOutcome* outcome) const;
+  Result<StoredResource> WriteVersion(storage::Transaction& tx, const RequestContext& context,
+                                      const std::string& type, const std::string& id,
+                                      const std::optional<Current>& current, Json* resource);
+  Status WriteIndex(storage::Transaction& tx, std::int64_t rid, const std::string& type,
+                    const std::optional<std::string>& patient_id, const IndexEntries& entries);
+  Status AuditRead(const RequestContext& context, const StoredResource& resource, std::string_view action);
+
+  storage::Database& database_;
+  audit::AuditSink& audit_;
+  const Clock& clock_;
+  const Definitions& definitions_;
+  Validator validator_;
+};
+
+// The Patient whose compartment holds a resource with these index entries: the resource itself
+// for a Patient, else the Patient its `patient`, `subject` or `beneficiary` reference points to.
+std::optional<std::string> CompartmentPatient(const std::string& resource_type, const std::string& id,
+                                              const IndexEntries& entries);
+
+}  // namespace custos::clinical

@@ -1,0 +1,328 @@
+#include "custos/fhir/fhir_routes.h"
+
+#include <charconv>
+
+#include "custos/fhir/operation_outcome.h"
+
+namespace custos::fhir {
+
+namespace {
+
+using auth::Permission;
+using http::Access;
+using http::Request;
+using http::Response;
+using http::Route;
+
+Response ResourceResponse(int status, const clinical::StoredResource& resource) {
+  Response response;
+  response.status = status;
+  response.content_type = std::string(kFhirJson);
+  response.body = resource.json;
+  response.SetHeader("ETag", "W/\"" + std::to_string(resource.version) + "\"");
+  response.SetHeader("Last-Modified", resource.last_updated);
+  return response;
+}
+
+std::string Base(const Request& request) {
+  const std::string_view host = request.Header("host");
+  return "http://" + std::string(host.empty() ? "localhost" : host) + "/fhir";
+}
+
+void SetLocation(Response& response, const Request& request, const clinical::StoredResource& resource) {
+  response.SetHeader("Location", Base(request) + "/" + resource.resource_type + "/" + resource.id +
+                                     "/_history/" + std::to_string(resource.version));
+}
+
+// If-Match: W/"3" (or "3") → 3.
+Result<std::optional<std::int64_t>> IfMatch(const Request& request) {
+  std::string_view value = request.Header("if-match");
+  if (value.empty()) return std::optional<std::int64_t>();
+  if (value.starts_with("W/")) value.remove_prefix(2);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  std::int64_t version = 0;
+  const auto [ptr, error] = std::from_chars(value.data(), value.data() + value.size(), version);
+  if (error != std::errc() || ptr != value.data() + value.size()) {
+    return Status::InvalidArgument("If-Match must be a version ETag such as W/\"3\"", "If-Match");
+  }
+  return std::optional<std::int64_t>(version);
+}
+
+Result<Json> ResourceBody(const Request& request) {
+  Json body = Json::parse(request.body, nullptr, false);
+  if (body.is_discarded()) return Status::InvalidArgument("the body is not valid JSON", "body");
+  if (!body.is_object()) return Status::InvalidArgument("the body must be a FHIR resource (a JSON object)", "body");
+  return body;
+}
+
+Result<std::string> KnownType(const clinical::ResourceStore& store, std::string_view type) {
+  const auto& types = store.definitions().StoredResourceTypes();
+  if (std::find(types.begin(), types.end(), type) == types.end()) {
+    return Status::NotFound("this server does not store " + std::string(type) + " resources");
+  }
+  return std::string(type);
+}
+
+// A write's failure: every validation issue when there are some.
+Response WriteError(const Status& status, const Request& request, const clinical::WriteOutcome& outcome) {
+  return OperationOutcomeResponse(status, request.request_id, outcome.issues.empty() ? nullptr : &outcome.issues);
+}
+
+Route FhirRoute(std::string method, std::string pattern, Access access, std::optional<Permission> permission,
+                std::string summary, http::Handler handler) {
+  Route route;
+  route.method = std::move(method);
+  route.pattern = std::move(pattern);
+  route.access = access;
+  route.permission = permission;
+  route.tag = "fhir";
+  route.summary = std::move(summary);
+  route.handler = std::move(handler);
+  return route;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':' || c == '|') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// application/x-www-form-urlencoded body of POST _search.
+Result<clinical::QueryParameters> FormParameters(const Request& request) {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;
+  if (!http::ParseTarget("/?" + request.body, path, query)) {
+    return Status::InvalidArgument("the form body is not valid x-www-form-urlencoded", "body");
+  }
+  return query;
+}
+
+// Only the named top-level elements (plus id, meta, resourceType), marked SUBSETTED.
+Json Subset(const Json& resource, const std::vector<std::string>& elements) {
+  Json out = Json::object();
+  for (auto it = resource.begin(); it != resource.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "resourceType" || key == "id" || key == "meta" ||
+        std::find(elements.begin(), elements.end(), key) != elements.end()) {
+      out[key] = it.value();
+    }
+  }
+  Json& tags = out["meta"]["tag"];
+  if (!tags.is_array()) tags = Json::array();
+  tags.push_back({{"system", "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"}, {"code", "SUBSETTED"}});
+  return out;
+}
+
+Result<Response> SearchResponse(FhirServices& s, const Request& request, const RequestContext& context,
+                                const std::string& type, const clinical::QueryParameters& parameters) {
+  CUSTOS_ASSIGN_OR_RETURN(clinical::SearchResult result, s.search.Run(context, type, parameters));
+  const std::string base = Base(request);
+  auto link = [&](int offset) {
+    std::string url = base + "/" + type + "?";
+    for (const auto& [name, value] : result.paging_parameters) url += UrlEncode(name) + "=" + UrlEncode(value) + "&";
+    return url + "_offset=" + std::to_string(offset);
+  };
+  Json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"total", result.total}};
+  Json links = Json::array({{{"relation", "self"}, {"url", link(result.offset)}}});
+  if (!result.summary_count && result.count > 0) {
+    if (result.offset + result.count < result.total) {
+      links.push_back({{"relation", "next"}, {"url", link(result.offset + result.count)}});
+    }
+    if (result.offset > 0) {
+      links.push_back({{"relation", "previous"}, {"url", link(std::max(0, result.offset - result.count))}});
+    }
+  }
+  bundle["link"] = links;
+  Json entries = Json::array();
+  auto add = [&](const clinical::StoredResource& resource, const char* mode) {
+    Json body = Json::parse(resource.json, nullptr, false);
+    if (!result.elements.empty() && std::string_view(mode) == "match") body = Subset(body, result.elements);
+    entries.push_back({{"fullUrl", base + "/" + resource.resource_type + "/" + resource.id},
+                       {"resource", std::move(body)},
+                       {"search", {{"mode", mode}}}});
+  };
+  for (const auto& resource : result.matches) add(resource, "match");
+  for (const auto& resource : result.included) add(resource, "include");
+  if (!result.summary_count) bundle["entry"] = std::move(entries);
+  Response response = Response::FromJson(200, bundle);
+  response.content_type = std::string(kFhirJson);
+  return response;
+}
+
+Json CapabilityStatement(const FhirServices& s) {
+  Json resources = Json::array();
+  for (const auto& type : s.store.definitions().StoredResourceTypes()) {
+    Json search = Json::array();
+    for (const auto& parameter : s.store.definitions().SearchParameters(type)) {
+      if (parameter.type == clinical::SearchParamType::kComposite ||
+          parameter.type == clinical::SearchParamType::kSpecial) {
+        continue;
+      }
+      search.push_back({{"name", parameter.code}, {"type", clinical::SearchParamTypeName(parameter.type)}});
+    }
+    Json interactions = Json::array();
+    for (const char* code : {"read", "vread", "update", "delete", "history-instance", "create", "search-type"}) {
+      interactions.push_back({{"code", code}});
+    }
+    resources.push_back({{"type", type},
+                         {"versioning", "versioned-update"},
+                         {"readHistory", true},
+                         {"updateCreate", true},
+                         {"conditionalCreate", false},
+                         {"interaction", interactions},
+                         {"searchParam", search}});
+  }
+  return {{"resourceType", "CapabilityStatement"},
+          {"status", "active"},
+          {"date", "2026-11-25"},
+          {"kind", "instance"},
+          {"software", {{"name", "Custos"}, {"version", s.version}}},
+          {"fhirVersion", "4.0.1"},
+          {"format", Json::array({"application/fhir+json", "json"})},
+          {"rest",
+           Json::array({{{"mode", "server"},
+                         {"security",
+                          {{"description", "Bearer token from POST /api/v1/auth/login, or the session cookie"}}},
+                         {"resource", resources}}})}};
+}
+
+}  // namespace
+
+void AddFhirRoutes(http::Api& api, FhirServices& s) {
+  api.SetErrorEncoder("/fhir", [](const Status& status, std::string_view request_id) {
+    return OperationOutcomeResponse(status, request_id);
+  });
+  auto& router = api.router();
+
+  auto capability = std::make_shared<std::string>(CapabilityStatement(s).dump());
+  Route metadata = FhirRoute("GET", "/fhir/metadata", Access::kPublic, std::nullopt,
+                             "The CapabilityStatement: what this FHIR server supports",
+                             [capability](const Request&, const RequestContext&) -> Result<Response> {
+                               Response response;
+                               response.content_type = std::string(kFhirJson);
+                               response.body = *capability;
+                               return response;
+                             });
+  metadata.non_blocking = true;
+  router.Add(std::move(metadata));
+
+  router.Add(FhirRoute("POST", "/fhir/{type}", Access::kPermission, Permission::kClinicalWrite,
+                       "Create a resource (the server assigns the id)",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+                         if (body.value("resourceType", "") != type) {
+                           return Status::InvalidArgument("resourceType must be " + type, "resourceType");
+                         }
+                         clinical::WriteOutcome outcome;
+                         auto stored = s.store.Create(context, std::move(body), &outcome);
+                         if (!stored.ok()) return WriteError(stored.status(), request, outcome);
+                         Response response = ResourceResponse(201, *stored);
+                         SetLocation(response, request, *stored);
+                         return response;
+                       }));
+
+  router.Add(FhirRoute("GET", "/fhir/{type}", Access::kPermission, Permission::kClinicalRead,
+                       "Search resources of a type (FHIR search parameters in the query)",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         return SearchResponse(s, request, context, type, request.query);
+                       }));
+
+  router.Add(FhirRoute("POST", "/fhir/{type}/_search", Access::kPermission, Permission::kClinicalRead,
+                       "Search with the parameters in a form body (and the query)",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         CUSTOS_ASSIGN_OR_RETURN(clinical::QueryParameters parameters, FormParameters(request));
+                         parameters.insert(parameters.begin(), request.query.begin(), request.query.end());
+                         return SearchResponse(s, request, context, type, parameters);
+                       }));
+
+  router.Add(FhirRoute("GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead,
+                       "Read the current version of a resource",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         CUSTOS_ASSIGN_OR_RETURN(clinical::StoredResource stored,
+                                                 s.store.Read(context, type, std::string(request.PathParam("id"))));
+                         return ResourceResponse(200, stored);
+                       }));
+
+  router.Add(FhirRoute("PUT", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
+                       "Update a resource (or create it with this id); If-Match for optimistic locking",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
+                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+                         clinical::WriteOutcome outcome;
+                         auto stored = s.store.Update(context, type, std::string(request.PathParam("id")),
+                                                      std::move(body), if_match, &outcome);
+                         if (!stored.ok()) return WriteError(stored.status(), request, outcome);
+                         Response response = ResourceResponse(stored->version == 1 ? 201 : 200, *stored);
+                         SetLocation(response, request, *stored);
+                         return response;
+                       }));
+
+  router.Add(FhirRoute("DELETE", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
+                       "Delete a resource (a new, empty version; history is kept)",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
+                         CUSTOS_ASSIGN_OR_RETURN(
+                             clinical::StoredResource stored,
+                             s.store.Delete(context, type, std::string(request.PathParam("id")), if_match));
+                         Response response = Response::NoContent();
+                         response.SetHeader("ETag", "W/\"" + std::to_string(stored.version) + "\"");
+                         return response;
+                       }));
+
+  router.Add(FhirRoute("GET", "/fhir/{type}/{id}/_history", Access::kPermission, Permission::kClinicalRead,
+                       "Every version of a resource, newest first",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         CUSTOS_ASSIGN_OR_RETURN(auto versions,
+                                                 s.store.History(context, type, std::string(request.PathParam("id"))));
+                         Json bundle = {{"resourceType", "Bundle"}, {"type", "history"}, {"total", versions.size()},
+                                        {"entry", Json::array()}};
+                         for (const auto& version : versions) {
+                           const std::string url = Base(request) + "/" + version.resource_type + "/" + version.id;
+                           Json entry = {{"fullUrl", url},
+                                         {"request", {{"method", version.deleted ? "DELETE" : (version.version == 1 ? "POST" : "PUT")},
+                                                      {"url", version.resource_type + "/" + version.id}}},
+                                         {"response", {{"status", version.deleted ? "204" : (version.version == 1 ? "201" : "200")},
+                                                       {"etag", "W/\"" + std::to_string(version.version) + "\""},
+                                                       {"lastModified", version.last_updated}}}};
+                           if (!version.deleted) entry["resource"] = Json::parse(version.json);
+                           bundle["entry"].push_back(entry);
+                         }
+                         Response response = Response::FromJson(200, bundle);
+                         response.content_type = std::string(kFhirJson);
+                         return response;
+                       }));
+
+  router.Add(FhirRoute("GET", "/fhir/{type}/{id}/_history/{version}", Access::kPermission,
+                       Permission::kClinicalRead, "Read one version of a resource",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         const std::string_view text = request.PathParam("version");
+                         std::int64_t version = 0;
+                         const auto [ptr, error] = std::from_chars(text.data(), text.data() + text.size(), version);
+                         if (error != std::errc() || ptr != text.data() + text.size()) {
+                           return Status::NotFound("no such version");
+                         }
+                         CUSTOS_ASSIGN_OR_RETURN(
+                             clinical::StoredResource stored,
+                             s.store.ReadVersion(context, type, std::string(request.PathParam("id")), version));
+                         return ResourceResponse(200, stored);
+                       }));
+}
+
+}  // namespace custos::fhir

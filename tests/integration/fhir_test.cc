@@ -1,0 +1,216 @@
+// The FHIR REST interface over real HTTP, on SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "testing/http_client.h"
+#include "testing/test_server.h"
+
+namespace custos::testing {
+namespace {
+
+Json PatientResource(const std::string& family) {
+  return {{"resourceType", "Patient"},
+          {"name", Json::array({{{"family", family}, {"given", Json::array({"Ana"})}}})},
+          {"gender", "female"},
+          {"birthDate", "1980-04-02"}};
+}
+
+class FhirTest : public ::testing::TestWithParam<TestBackend> {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<TestServer>(TestServerOptions{.backend = GetParam()});
+    if (server_->skipped()) GTEST_SKIP() << "no PostgreSQL: run under tests/with_postgres.sh";
+    client_ = std::make_unique<HttpClient>(server_->port());
+    clinician_ = server_->TokenFor("clinician");
+    ASSERT_FALSE(clinician_.empty());
+  }
+
+  HttpResult Fhir(const std::string& method, const std::string& target, const Json& body = nullptr,
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Authorization", "Bearer " + clinician_);
+    return client_->Send(method, target, body.is_null() ? "" : body.dump(), headers);
+  }
+  Json AuditEvents(const std::string& query) {
+    const HttpResult result = client_->Get("/api/v1/audit/events?" + query, server_->TokenFor("auditor"));
+    EXPECT_EQ(result.status, 200);
+    return result.JsonBody()["events"];
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<HttpClient> client_;
+  std::string clinician_;
+};
+
+TEST_P(FhirTest, CapabilityStatementIsPublicAndListsTheStoredTypes) {
+  const HttpResult result = client_->Get("/fhir/metadata");
+  ASSERT_EQ(result.status, 200);
+  EXPECT_EQ(result.Header("content-type"), "application/fhir+json; charset=utf-8");
+  const Json statement = result.JsonBody();
+  EXPECT_EQ(statement["fhirVersion"], "4.0.1");
+  std::set<std::string> types;
+  for (const auto& resource : statement["rest"][0]["resource"]) types.insert(resource["type"]);
+  EXPECT_EQ(types.size(), 20u);
+  EXPECT_TRUE(types.count("Observation"));
+}
+
+TEST_P(FhirTest, CreateReadUpdateDeleteKeepsEveryVersion) {
+  const HttpResult created = Fhir("POST", "/fhir/Patient", PatientResource("Garcia"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const Json patient = created.JsonBody();
+  const std::string id = patient["id"];
+  EXPECT_EQ(patient["meta"]["versionId"], "1");
+  EXPECT_EQ(created.Header("etag"), "W/\"1\"");
+  EXPECT_NE(created.Header("location").find("/fhir/Patient/" + id + "/_history/1"), std::string::npos);
+
+  const HttpResult read = Fhir("GET", "/fhir/Patient/" + id);
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.JsonBody()["name"][0]["family"], "Garcia");
+
+  Json changed = read.JsonBody();
+  changed["name"][0]["family"] = "Garcia-Lopez";
+  const HttpResult updated = Fhir("PUT", "/fhir/Patient/" + id, changed, {{"If-Match", "W/\"1\""}});
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(updated.JsonBody()["meta"]["versionId"], "2");
+
+  // A writer that saw version 1 loses.
+  const HttpResult stale = Fhir("PUT", "/fhir/Patient/" + id, changed, {{"If-Match", "W/\"1\""}});
+  EXPECT_EQ(stale.status, 412);
+  EXPECT_EQ(stale.JsonBody()["resourceType"], "OperationOutcome");
+
+  EXPECT_EQ(Fhir("GET", "/fhir/Patient/" + id + "/_history/1").JsonBody()["name"][0]["family"], "Garcia");
+  EXPECT_EQ(Fhir("DELETE", "/fhir/Patient/" + id).status, 204);
+  EXPECT_EQ(Fhir("GET", "/fhir/Patient/" + id).status, 410);
+  const Json history = Fhir("GET", "/fhir/Patient/" + id + "/_history").JsonBody();
+  EXPECT_EQ(history["type"], "history");
+  ASSERT_EQ(history["entry"].size(), 3u);
+  EXPECT_EQ(history["entry"][0]["request"]["method"], "DELETE");
+  EXPECT_EQ(history["entry"][2]["resource"]["name"][0]["family"], "Garcia");
+}
+
+TEST_P(FhirTest, InvalidResourcesAreRefusedWithTheElementNamed) {
+  Json bad = PatientResource("Smith");
+  bad["birthDate"] = "1980-13-45";
+  const HttpResult result = Fhir("POST", "/fhir/Patient", bad);
+  EXPECT_EQ(result.status, 422) << result.body;
+  const Json outcome = result.JsonBody();
+  EXPECT_EQ(outcome["resourceType"], "OperationOutcome");
+  bool named = false;
+  for (const auto& issue : outcome["issue"]) {
+    for (const auto& expression : issue.value("expression", Json::array())) {
+      named = named || expression.get<std::string>().find("birthDate") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(named) << result.body;
+  Json wrong_gender = PatientResource("Smith");
+  wrong_gender["gender"] = "m";
+  EXPECT_EQ(Fhir("POST", "/fhir/Patient", wrong_gender).status, 422);
+  EXPECT_EQ(Fhir("POST", "/fhir/Patient", Json::array()).status, 400);
+  // Nothing was stored by the failed requests.
+  EXPECT_EQ(AuditEvents("action=resource.create").size(), 0u);
+}
+
+TEST_P(FhirTest, ReadsAndWritesOfPatientDataAreAuditedWithThePatient) {
+  const std::string id = Fhir("POST", "/fhir/Patient", PatientResource("Audit")).JsonBody()["id"];
+  const Json observation = {
+      {"resourceType", "Observation"},
+      {"status", "final"},
+      {"code", {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "8867-4"}}})}}},
+      {"subject", {{"reference", "Patient/" + id}}},
+      {"effectiveDateTime", "2026-11-20T08:00:00Z"},
+      {"valueQuantity", {{"value", 72}, {"unit", "/min"}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}}}};
+  const HttpResult created = Fhir("POST", "/fhir/Observation", observation);
+  ASSERT_EQ(created.status, 201) << created.body;
+  Fhir("GET", "/fhir/Observation/" + created.JsonBody()["id"].get<std::string>());
+  const Json events = AuditEvents("patient=" + id);
+  std::set<std::string> actions;
+  for (const auto& event : events) {
+    actions.insert(event["action"]);
+    EXPECT_EQ(event["actor_name"], "clinician");
+  }
+  EXPECT_TRUE(actions.count("resource.create"));
+  EXPECT_TRUE(actions.count("resource.read"));
+}
+
+TEST_P(FhirTest, ErrorsAreOperationOutcomes) {
+  const HttpResult anonymous = client_->Get("/fhir/Patient/x");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.JsonBody()["resourceType"], "OperationOutcome");
+  const HttpResult forbidden = client_->Get("/fhir/Patient/x", server_->TokenFor("registrar"));
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_EQ(forbidden.JsonBody()["issue"][0]["code"], "forbidden");
+  EXPECT_EQ(Fhir("GET", "/fhir/Patient/nope").status, 404);
+  EXPECT_EQ(Fhir("GET", "/fhir/Spaceship/1").status, 404);
+}
+
+TEST_P(FhirTest, SearchByTokenStringDateReferenceAndChains) {
+  const std::string ana = Fhir("POST", "/fhir/Patient", PatientResource("Núñez")).JsonBody()["id"];
+  const std::string bob = Fhir("POST", "/fhir/Patient", PatientResource("Baker")).JsonBody()["id"];
+  auto observation = [&](const std::string& patient, const std::string& code, const std::string& when, double value) {
+    const Json body = {
+        {"resourceType", "Observation"},
+        {"status", "final"},
+        {"code", {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", code}}})}}},
+        {"subject", {{"reference", "Patient/" + patient}}},
+        {"effectiveDateTime", when},
+        {"valueQuantity",
+         {{"value", value}, {"unit", "/min"}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}}}};
+    const HttpResult created = Fhir("POST", "/fhir/Observation", body);
+    EXPECT_EQ(created.status, 201) << created.body;
+  };
+  observation(ana, "8867-4", "2026-01-10T08:00:00Z", 70);
+  observation(ana, "8867-4", "2026-03-10T08:00:00Z", 90);
+  observation(ana, "8310-5", "2026-03-11T08:00:00Z", 37);
+  observation(bob, "8867-4", "2026-03-12T08:00:00Z", 60);
+
+  auto total = [&](const std::string& query) {
+    const HttpResult result = Fhir("GET", query);
+    EXPECT_EQ(result.status, 200) << query << " " << result.body;
+    return result.JsonBody().value("total", -1);
+  };
+  EXPECT_EQ(total("/fhir/Patient?family=nunez"), 1);  // accents and case folded
+  EXPECT_EQ(total("/fhir/Patient?family:exact=Núñez"), 1);
+  EXPECT_EQ(total("/fhir/Patient?family:exact=nunez"), 0);
+  EXPECT_EQ(total("/fhir/Patient?name:contains=ake"), 1);
+  EXPECT_EQ(total("/fhir/Patient?gender=female&birthdate=1980-04"), 2);
+  EXPECT_EQ(total("/fhir/Observation?subject=Patient/" + ana), 3);
+  EXPECT_EQ(total("/fhir/Observation?patient=" + ana + "&code=http://loinc.org|8867-4"), 2);
+  EXPECT_EQ(total("/fhir/Observation?patient=" + ana + "&code=8867-4&date=ge2026-02"), 1);
+  EXPECT_EQ(total("/fhir/Observation?date=lt2026-02-01"), 1);
+  EXPECT_EQ(total("/fhir/Observation?code=8867-4,8310-5"), 4);
+  EXPECT_EQ(total("/fhir/Observation?value-quantity=gt65"), 2);
+  EXPECT_EQ(total("/fhir/Observation?subject:Patient.family=baker"), 1);
+  EXPECT_EQ(total("/fhir/Observation?patient.family=nunez"), 3);
+  EXPECT_EQ(total("/fhir/Observation?code:not=8867-4"), 1);
+  EXPECT_EQ(total("/fhir/Patient?_id=" + ana + "," + bob), 2);
+
+  const Json paged = Fhir("GET", "/fhir/Observation?_count=2&_sort=-date").JsonBody();
+  ASSERT_EQ(paged["entry"].size(), 2u);
+  EXPECT_EQ(paged["entry"][0]["resource"]["effectiveDateTime"], "2026-03-12T08:00:00Z");
+  bool has_next = false;
+  for (const auto& link : paged["link"]) has_next = has_next || link["relation"] == "next";
+  EXPECT_TRUE(has_next);
+
+  const Json with_patients = Fhir("GET", "/fhir/Observation?code=8310-5&_include=Observation:subject").JsonBody();
+  ASSERT_EQ(with_patients["entry"].size(), 2u);
+  EXPECT_EQ(with_patients["entry"][1]["search"]["mode"], "include");
+  EXPECT_EQ(with_patients["entry"][1]["resource"]["resourceType"], "Patient");
+  const Json rev = Fhir("GET", "/fhir/Patient?_id=" + ana + "&_revinclude=Observation:subject").JsonBody();
+  EXPECT_EQ(rev["entry"].size(), 4u);
+  const Json count_only = Fhir("GET", "/fhir/Observation?_summary=count").JsonBody();
+  EXPECT_EQ(count_only["total"], 4);
+  EXPECT_FALSE(count_only.contains("entry"));
+
+  const HttpResult unknown = Fhir("GET", "/fhir/Patient?shoe-size=42");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(unknown.JsonBody()["issue"][0]["expression"][0], "shoe-size");
+  const HttpResult posted = Fhir("POST", "/fhir/Patient/_search", nullptr,
+                                 {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(posted.status, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FhirTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
+                         [](const auto& info) { return info.param == TestBackend::kSqlite ? "Sqlite" : "Postgres"; });
+
+}  // namespace
+}  // namespace custos::testing
