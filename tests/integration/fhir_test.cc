@@ -1,7 +1,9 @@
 // The FHIR REST interface over real HTTP, on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "testing/http_client.h"
 #include "testing/test_server.h"
@@ -207,6 +209,88 @@ TEST_P(FhirTest, SearchByTokenStringDateReferenceAndChains) {
   const HttpResult posted = Fhir("POST", "/fhir/Patient/_search", nullptr,
                                  {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(posted.status, 200);
+}
+
+TEST_P(FhirTest, TransactionsResolveReferencesAndAreAllOrNothing) {
+  const Json transaction = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       Json::array({{{"fullUrl", "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"},
+                     {"resource", PatientResource("Trans")},
+                     {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+                    {{"fullUrl", "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059"},
+                     {"resource",
+                      {{"resourceType", "Encounter"},
+                       {"status", "finished"},
+                       {"class", {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "AMB"}}},
+                       {"subject", {{"reference", "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"}}}}},
+                     {"request", {{"method", "POST"}, {"url", "Encounter"}}}}})}};
+  const HttpResult result = Fhir("POST", "/fhir/", transaction);  // trailing slash accepted
+  ASSERT_EQ(result.status, 200) << result.body;
+  const Json response = result.JsonBody();
+  EXPECT_EQ(response["type"], "transaction-response");
+  const std::string patient_location = response["entry"][0]["response"]["location"];
+  const std::string patient_id = patient_location.substr(8, patient_location.find("/_history") - 8);
+  const Json encounters = Fhir("GET", "/fhir/Encounter?subject=Patient/" + patient_id).JsonBody();
+  EXPECT_EQ(encounters["total"], 1);
+
+  Json broken = transaction;
+  broken["entry"][0]["resource"]["name"][0]["family"] = "Broken";
+  broken["entry"][1]["resource"]["status"] = "not-a-status";
+  const HttpResult failed = Fhir("POST", "/fhir", broken);
+  EXPECT_GE(failed.status, 400);
+  EXPECT_EQ(failed.JsonBody()["resourceType"], "OperationOutcome");
+  EXPECT_EQ(Fhir("GET", "/fhir/Patient?family=broken").JsonBody()["total"], 0);  // nothing stored
+
+  broken["type"] = "batch";
+  const Json batch = Fhir("POST", "/fhir", broken).JsonBody();
+  EXPECT_EQ(batch["type"], "batch-response");
+  EXPECT_EQ(batch["entry"][0]["response"]["status"], "201 Created");
+  EXPECT_NE(batch["entry"][1]["response"]["status"].get<std::string>().substr(0, 1), "2");
+}
+
+TEST_P(FhirTest, ConcurrentConditionalCreatesMakeExactlyOne) {
+  Json organization = {{"resourceType", "Organization"},
+                       {"name", "General Hospital"},
+                       {"identifier", Json::array({{{"system", "http://example.org/org"}, {"value", "GH-1"}}})}};
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  std::atomic<int> matched{0};
+  for (int i = 0; i < 32; ++i) {
+    threads.emplace_back([&] {
+      HttpClient client(server_->port());
+      const HttpResult result =
+          client.Send("POST", "/fhir/Organization", organization.dump(),
+                      {{"Authorization", "Bearer " + clinician_}, {"If-None-Exist", "identifier=http://example.org/org|GH-1"}});
+      if (result.status == 201) ++created;
+      if (result.status == 200) ++matched;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(matched.load(), 31);
+  EXPECT_EQ(Fhir("GET", "/fhir/Organization?identifier=GH-1").JsonBody()["total"], 1);
+}
+
+TEST_P(FhirTest, JsonPatchAndValidate) {
+  const std::string id = Fhir("POST", "/fhir/Patient", PatientResource("Patchy")).JsonBody()["id"];
+  const Json patch = Json::array({{{"op", "replace"}, {"path", "/gender"}, {"value", "other"}}});
+  const HttpResult patched = Fhir("PATCH", "/fhir/Patient/" + id, patch);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.JsonBody()["gender"], "other");
+  EXPECT_EQ(patched.JsonBody()["meta"]["versionId"], "2");
+  const Json bad_patch = Json::array({{{"op", "replace"}, {"path", "/gender"}, {"value", "robot"}}});
+  EXPECT_EQ(Fhir("PATCH", "/fhir/Patient/" + id, bad_patch).status, 422);
+
+  Json invalid = PatientResource("Valid");
+  invalid["birthDate"] = "yesterday";
+  const Json outcome = Fhir("POST", "/fhir/Patient/$validate", invalid).JsonBody();
+  EXPECT_EQ(outcome["resourceType"], "OperationOutcome");
+  EXPECT_EQ(outcome["issue"][0]["severity"], "error");
+  EXPECT_EQ(Fhir("POST", "/fhir/Patient/$validate", PatientResource("Valid")).JsonBody()["issue"][0]["severity"],
+            "information");
+  EXPECT_EQ(Fhir("GET", "/fhir/Patient?family=valid").JsonBody()["total"], 0);  // $validate stores nothing
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FhirTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),

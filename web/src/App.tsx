@@ -11,13 +11,16 @@ import {
   type Me,
 } from './api';
 import { AppShell } from './components/AppShell';
-import { AREAS, can } from './navigation';
+import { areaOf, can, isAvailable } from './navigation';
 import { AccountPage } from './pages/AccountPage';
 import { AdminPage } from './pages/AdminPage';
 import { AuditPage } from './pages/AuditPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { PatientChartPage } from './pages/PatientChartPage';
+import { PatientsPage } from './pages/PatientsPage';
+import { forgetPatientSearch } from './patientSearch';
 import { navigate, usePath } from './router';
 import { SessionContext, type Session } from './session';
 import { useIdleTimeout } from './useIdleTimeout';
@@ -43,13 +46,43 @@ const SCREENS: Record<string, () => ReactNode> = {
   '/admin': () => <AdminPage />,
   '/audit': () => <AuditPage />,
   '/account': () => <AccountPage />,
+  '/patients': () => <PatientsPage />,
 };
 
+/** Screens whose address carries an id: `/patients/{id}`. */
+const PARAM_SCREENS: { pattern: RegExp; render: (id: string) => ReactNode }[] = [
+  { pattern: /^\/patients\/([^/]+)$/, render: (id) => <PatientChartPage key={id} id={id} /> },
+];
+
+function screenFor(path: string): (() => ReactNode) | undefined {
+  const exact = SCREENS[path];
+  if (exact !== undefined) return exact;
+  for (const { pattern, render } of PARAM_SCREENS) {
+    const match = pattern.exec(path);
+    if (match?.[1] !== undefined) {
+      let id: string;
+      try {
+        id = decodeURIComponent(match[1]);
+      } catch {
+        return undefined;
+      }
+      return () => render(id);
+    }
+  }
+  return undefined;
+}
+
+/** True when `path` names a screen `me` may open (used to stay there after signing in). */
+function opens(me: Me, path: string): boolean {
+  const area = areaOf(path);
+  return screenFor(path) !== undefined && area !== undefined && can(me, area.permission) && isAvailable(me, area);
+}
+
 function Screen({ me, path }: { me: Me; path: string }) {
-  const render = SCREENS[path];
-  const area = AREAS.find((candidate) => candidate.path === path);
+  const render = screenFor(path);
+  const area = areaOf(path);
   if (render === undefined || area === undefined || !area.available) return <NotFoundPage />;
-  if (!can(me, area.permission)) return <NotFoundPage forbidden />;
+  if (!can(me, area.permission) || !isAvailable(me, area)) return <NotFoundPage forbidden />;
   return <>{render()}</>;
 }
 
@@ -106,6 +139,11 @@ export function App() {
     setState({ status: 'signed_out', notice: SESSION_ENDED });
   }, []);
 
+  // Nothing of one session's patient searches survives into the next.
+  useEffect(() => {
+    if (state.status === 'signed_out') forgetPatientSearch();
+  }, [state.status]);
+
   const me = state.status === 'signed_in' ? state.me : null;
   useIdleTimeout(me?.idle_timeout_seconds ?? null, endIdleSession);
 
@@ -134,10 +172,7 @@ export function App() {
     return (
       <LoginPage
         notice={state.status === 'signed_out' ? state.notice : null}
-        onSignedIn={(signedIn) => {
-          const area = AREAS.find((candidate) => candidate.path === path);
-          enter(signedIn, area !== undefined && area.available && can(signedIn, area.permission));
-        }}
+        onSignedIn={(signedIn) => enter(signedIn, opens(signedIn, path))}
       />
     );
   }

@@ -1,8 +1,10 @@
-// Typed client for the Custos HTTP API v1 (docs/API.md is the contract).
+// Typed client for the Custos HTTP API v1 (docs/API.md is the contract) and its FHIR R4 API at /fhir.
 //
 // Every call is same-origin and carries the HttpOnly `custos_session` cookie; the token in the
 // login answer is deliberately ignored so that nothing readable by script ever holds it.
-// Failures surface as one type, ApiError, carrying the server's {code, message, field}.
+// Failures surface as one type, ApiError, carrying the server's {code, message, field}; for /fhir
+// these come from the OperationOutcome (issue code, diagnostics, first expression).
+import type { Bundle, OperationOutcome, Patient, Resource } from './fhir';
 
 export interface Me {
   id: string;
@@ -295,3 +297,152 @@ export const auditCsvUrl = (filter: AuditFilter): string =>
 
 export const verifyAudit = (): Promise<AuditVerifyAnswer> =>
   request<AuditVerifyAnswer>('/audit/verify');
+
+// FHIR R4 (/fhir) ---------------------------------------------------------------------------------
+
+const FHIR_BASE = '/fhir';
+const FHIR_JSON = 'application/fhir+json';
+
+/** Query parameters of a FHIR search; an array repeats the parameter (`_include`, say). */
+export type FhirParams = Record<string, string | number | readonly string[] | undefined | null>;
+
+function fhirQuery(params: FhirParams): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) {
+      for (const item of value as readonly string[]) search.append(key, item);
+    } else {
+      search.set(key, String(value));
+    }
+  }
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+async function fhirErrorFrom(response: Response): Promise<ApiError> {
+  let code = response.status === 401 ? SESSION_ENDED_CODE : 'internal';
+  let message = `The server answered ${response.status} ${response.statusText}`.trim();
+  let field: string | undefined;
+  try {
+    const body = (await response.json()) as Partial<OperationOutcome>;
+    const issue = body.resourceType === 'OperationOutcome' ? body.issue?.[0] : undefined;
+    if (issue !== undefined) {
+      // 401 keeps the app-wide code so that the session-ended handling applies to /fhir too.
+      if (typeof issue.code === 'string' && response.status !== 401) code = issue.code;
+      if (typeof issue.diagnostics === 'string' && issue.diagnostics !== '') message = issue.diagnostics;
+      const expression = issue.expression?.[0];
+      if (typeof expression === 'string' && expression !== '') field = expression;
+    }
+  } catch {
+    // Not an OperationOutcome: keep the status line.
+  }
+  return new ApiError(response.status, code, message, field);
+}
+
+/** GET `path` under /fhir (e.g. "/Patient/123" or "/Patient?name=x"). */
+async function fhirGet<T>(path: string): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${FHIR_BASE}${path}`, {
+      headers: { Accept: FHIR_JSON },
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'unavailable', 'The server cannot be reached. Check the connection and try again.');
+  }
+  if (!response.ok) {
+    const error = await fhirErrorFrom(response);
+    if (BROADCAST_CODES.has(error.code)) {
+      for (const listener of listeners) listener(error);
+    }
+    throw error;
+  }
+  return (await response.json()) as T;
+}
+
+/** One page of a FHIR search: the matches, what `_include`/`_revinclude` brought, and paging. */
+export interface SearchPage<T extends Resource> {
+  resources: T[];
+  included: Resource[];
+  /** The number of matches on all pages, when the server says. */
+  total: number | null;
+  /** Paths (under /fhir) of the next and previous pages, when there are such pages. */
+  next: string | null;
+  previous: string | null;
+}
+
+/** The server's paging links are absolute; keep their path and query under /fhir. */
+function linkPath(bundle: Bundle, relation: string): string | null {
+  const url = bundle.link?.find((link) => link.relation === relation)?.url;
+  if (url === undefined) return null;
+  try {
+    const parsed = new URL(url, window.location.origin);
+    if (!parsed.pathname.startsWith(`${FHIR_BASE}/`)) return null;
+    return parsed.pathname.slice(FHIR_BASE.length) + parsed.search;
+  } catch {
+    return null;
+  }
+}
+
+function pageOf<T extends Resource>(bundle: Bundle<T>, resourceType: string): SearchPage<T> {
+  const resources: T[] = [];
+  const included: Resource[] = [];
+  for (const entry of bundle.entry ?? []) {
+    const resource = entry.resource;
+    if (resource === undefined) continue;
+    const mode = entry.search?.mode ?? (resource.resourceType === resourceType ? 'match' : 'include');
+    if (mode === 'match' && resource.resourceType === resourceType) resources.push(resource as T);
+    else if (mode !== 'outcome') included.push(resource);
+  }
+  return {
+    resources,
+    included,
+    total: typeof bundle.total === 'number' ? bundle.total : null,
+    next: linkPath(bundle, 'next'),
+    previous: linkPath(bundle, 'previous'),
+  };
+}
+
+/** `GET /fhir/{type}?{params}`: one page of matches. */
+export async function searchFhir<T extends Resource>(resourceType: string, params: FhirParams): Promise<SearchPage<T>> {
+  const bundle = await fhirGet<Bundle<T>>(`/${resourceType}${fhirQuery(params)}`);
+  return pageOf(bundle, resourceType);
+}
+
+/** Another page of an earlier search, from its `next`/`previous` path. */
+export async function searchPage<T extends Resource>(resourceType: string, path: string): Promise<SearchPage<T>> {
+  return pageOf(await fhirGet<Bundle<T>>(path), resourceType);
+}
+
+/**
+ * Every match of a search, following `next` links. Stops after `maxPages` pages and says so
+ * (`complete: false`) rather than dropping the rest silently.
+ */
+export async function searchAll<T extends Resource>(
+  resourceType: string,
+  params: FhirParams,
+  maxPages = 20,
+): Promise<{ resources: T[]; included: Resource[]; total: number | null; complete: boolean }> {
+  let page = await searchFhir<T>(resourceType, params);
+  const resources = [...page.resources];
+  const included = [...page.included];
+  const total = page.total;
+  let pages = 1;
+  while (page.next !== null && pages < maxPages) {
+    page = await searchPage<T>(resourceType, page.next);
+    resources.push(...page.resources);
+    included.push(...page.included);
+    pages += 1;
+  }
+  return { resources, included, total, complete: page.next === null };
+}
+
+export const readPatient = (id: string): Promise<Patient> => fhirGet<Patient>(`/Patient/${encodeURIComponent(id)}`);
+
+/** The number of patients the caller can see (`_summary=count`). */
+export async function countPatients(): Promise<number | null> {
+  const bundle = await fhirGet<Bundle>(`/Patient${fhirQuery({ _summary: 'count' })}`);
+  return typeof bundle.total === 'number' ? bundle.total : null;
+}

@@ -9,11 +9,16 @@ export interface Area {
   /** Permission needed to see the area; undefined means every signed-in user. */
   permission?: string;
   available: boolean;
+  /**
+   * A further permission the built screen needs; users with `permission` but without this one
+   * still see the area as "coming soon" (Patients: finding patients needs clinical.read for now).
+   */
+  alsoNeeds?: string;
 }
 
 export const AREAS: readonly Area[] = [
   { label: 'Dashboard', path: '/', available: true },
-  { label: 'Patients', path: '/patients', permission: 'patients.read', available: false },
+  { label: 'Patients', path: '/patients', permission: 'patients.read', available: true, alsoNeeds: 'clinical.read' },
   { label: 'Chart completion', path: '/chart', permission: 'chart.read', available: false },
   { label: 'Coding', path: '/coding', permission: 'coding.read', available: false },
   { label: 'Release of information', path: '/roi', permission: 'roi.read', available: false },
@@ -27,3 +32,15 @@ export const can = (me: Me, permission: string | undefined): boolean =>
   permission === undefined || me.permissions.includes(permission);
 
 export const areasFor = (me: Me): Area[] => AREAS.filter((area) => can(me, area.permission));
+
+/** True when `me` gets a working link to `area` (built, and every permission it needs held). */
+export const isAvailable = (me: Me, area: Area): boolean =>
+  area.available && (area.alsoNeeds === undefined || can(me, area.alsoNeeds));
+
+/** The area an address belongs to: "/patients/123" belongs to "/patients". */
+export function areaOf(path: string): Area | undefined {
+  return (
+    AREAS.find((area) => area.path === path) ??
+    AREAS.find((area) => area.path !== '/' && path.startsWith(`${area.path}/`))
+  );
+}

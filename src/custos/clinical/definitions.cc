@@ -59,13 +59,14 @@ ElementDef ParseElement(const Json& json) {
 // An inherited parameter's expression is written against Resource or DomainResource
 // ("Resource.meta.tag"); restated for the inheriting type ("Patient.meta.tag") so that every
 // expression in a type's list starts with that type.
-std::string RestateExpression(std::string_view expression, std::string_view from, std::string_view to) {
+std::string RestateExpression(std::string_view expression, std::string_view from,
+                              std::string_view to) {
   std::string out;
   size_t position = 0;
   while (position <= expression.size()) {
     size_t bar = expression.find(" | ", position);
-    std::string_view branch =
-        expression.substr(position, bar == std::string_view::npos ? std::string_view::npos : bar - position);
+    std::string_view branch = expression.substr(
+        position, bar == std::string_view::npos ? std::string_view::npos : bar - position);
     size_t open = branch.find_first_not_of('(');
     if (open != std::string_view::npos && branch.substr(open).starts_with(from) &&
         branch.substr(open + from.size()).starts_with(".")) {
@@ -84,15 +85,24 @@ std::string RestateExpression(std::string_view expression, std::string_view from
 
 std::string_view SearchParamTypeName(SearchParamType type) {
   switch (type) {
-    case SearchParamType::kNumber: return "number";
-    case SearchParamType::kDate: return "date";
-    case SearchParamType::kString: return "string";
-    case SearchParamType::kToken: return "token";
-    case SearchParamType::kReference: return "reference";
-    case SearchParamType::kComposite: return "composite";
-    case SearchParamType::kQuantity: return "quantity";
-    case SearchParamType::kUri: return "uri";
-    case SearchParamType::kSpecial: return "special";
+    case SearchParamType::kNumber:
+      return "number";
+    case SearchParamType::kDate:
+      return "date";
+    case SearchParamType::kString:
+      return "string";
+    case SearchParamType::kToken:
+      return "token";
+    case SearchParamType::kReference:
+      return "reference";
+    case SearchParamType::kComposite:
+      return "composite";
+    case SearchParamType::kQuantity:
+      return "quantity";
+    case SearchParamType::kUri:
+      return "uri";
+    case SearchParamType::kSpecial:
+      return "special";
   }
   return "unknown";
 }
@@ -106,14 +116,16 @@ const Definitions& Definitions::R4() {
       if (file.name == "value-sets.json") value_sets = file.contents;
     }
     Result<Definitions> parsed = Parse(structures, search_parameters, value_sets);
-    if (!parsed.ok()) std::fprintf(stderr, "FHIR definitions: %s\n", parsed.status().ToString().c_str());
+    if (!parsed.ok())
+      std::fprintf(stderr, "FHIR definitions: %s\n", parsed.status().ToString().c_str());
     CUSTOS_CHECK(parsed.ok());
     return new Definitions(std::move(parsed).value());
   }();
   return *definitions;
 }
 
-Result<Definitions> Definitions::Parse(std::string_view structures_json, std::string_view search_parameters_json,
+Result<Definitions> Definitions::Parse(std::string_view structures_json,
+                                       std::string_view search_parameters_json,
                                        std::string_view value_sets_json) {
   Definitions definitions;
   // Base type of each resource type, to know which inherit DomainResource's parameters.
@@ -126,7 +138,8 @@ Result<Definitions> Definitions::Parse(std::string_view structures_json, std::st
       const std::string kind = json.at("kind").get<std::string>();
       type.is_resource = kind == "resource";
       type.is_primitive = kind == "primitive-type";
-      for (const Json& element : json.at("elements")) type.elements.push_back(ParseElement(element));
+      for (const Json& element : json.at("elements"))
+        type.elements.push_back(ParseElement(element));
       bases[name] = StringField(json, "base");
       definitions.types_.emplace(name, std::move(type));
     }
@@ -138,14 +151,17 @@ Result<Definitions> Definitions::Parse(std::string_view structures_json, std::st
       for (const Json& json : list) {
         SearchParameterDef parameter;
         parameter.code = json.at("code").get<std::string>();
-        CUSTOS_ASSIGN_OR_RETURN(parameter.type, ParseSearchParamType(json.at("type").get<std::string>()));
+        CUSTOS_ASSIGN_OR_RETURN(parameter.type,
+                                ParseSearchParamType(json.at("type").get<std::string>()));
         parameter.expression = StringField(json, "expression");
         parameter.targets = StringList(json, "targets");
         out.push_back(std::move(parameter));
       }
     }
     // Each resource type's own parameters, then those it inherits.
-    for (const auto& [name, type] : definitions.types_) {
+    for (const auto& entry : definitions.types_) {
+      const std::string& name = entry.first;  // not a structured binding: the lambda captures it
+      const TypeDef& type = entry.second;
       if (!type.is_resource || name == kResource || name == kDomainResource) continue;
       std::vector<SearchParameterDef>& out = definitions.search_parameters_[name];
       auto append = [&](std::string_view from) {
@@ -153,7 +169,8 @@ Result<Definitions> Definitions::Parse(std::string_view structures_json, std::st
         if (it == declared.end()) return;
         for (const SearchParameterDef& parameter : it->second) {
           bool duplicate = false;
-          for (const SearchParameterDef& existing : out) duplicate = duplicate || existing.code == parameter.code;
+          for (const SearchParameterDef& existing : out)
+            duplicate = duplicate || existing.code == parameter.code;
           if (duplicate) continue;
           SearchParameterDef copy = parameter;
           if (from != name) copy.expression = RestateExpression(parameter.expression, from, name);
@@ -174,10 +191,26 @@ Result<Definitions> Definitions::Parse(std::string_view structures_json, std::st
   }
 
   static constexpr std::string_view kStored[] = {
-      "Patient",           "Encounter",          "Condition",       "Procedure",      "Observation",
-      "DiagnosticReport",  "DocumentReference",  "Binary",          "MedicationRequest", "AllergyIntolerance",
-      "Immunization",      "ServiceRequest",     "CarePlan",        "Goal",           "Claim",
-      "ExplanationOfBenefit", "ImagingStudy",    "Organization",    "Practitioner",   "Location",
+      "Patient",
+      "Encounter",
+      "Condition",
+      "Procedure",
+      "Observation",
+      "DiagnosticReport",
+      "DocumentReference",
+      "Binary",
+      "MedicationRequest",
+      "AllergyIntolerance",
+      "Immunization",
+      "ServiceRequest",
+      "CarePlan",
+      "Goal",
+      "Claim",
+      "ExplanationOfBenefit",
+      "ImagingStudy",
+      "Organization",
+      "Practitioner",
+      "Location",
   };
   for (std::string_view name : kStored) {
     // Test definitions may carry a few types only; the list names those present.
@@ -196,13 +229,15 @@ const TypeDef* Definitions::Type(std::string_view name) const {
   return it == types_.end() ? nullptr : &it->second;
 }
 
-const std::vector<SearchParameterDef>& Definitions::SearchParameters(std::string_view resource_type) const {
-  static const std::vector<SearchParameterDef> kNone;
+const std::vector<SearchParameterDef>& Definitions::SearchParameters(
+    std::string_view resource_type) const {
+  static const std::vector<SearchParameterDef> none;
   auto it = search_parameters_.find(resource_type);
-  return it == search_parameters_.end() ? kNone : it->second;
+  return it == search_parameters_.end() ? none : it->second;
 }
 
-const SearchParameterDef* Definitions::SearchParameter(std::string_view resource_type, std::string_view code) const {
+const SearchParameterDef* Definitions::SearchParameter(std::string_view resource_type,
+                                                       std::string_view code) const {
   for (const SearchParameterDef& parameter : SearchParameters(resource_type)) {
     if (parameter.code == code) return &parameter;
   }

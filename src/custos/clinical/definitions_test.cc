@@ -60,7 +60,8 @@ TEST(DefinitionsTest, PatientElementsFollowTheSpecification) {
 
   const ElementDef* practitioner = FindElement(*patient, "Patient.generalPractitioner");
   ASSERT_NE(practitioner, nullptr);
-  EXPECT_THAT(practitioner->reference_targets, ElementsAre("Organization", "Practitioner", "PractitionerRole"));
+  EXPECT_THAT(practitioner->reference_targets,
+              ElementsAre("Organization", "Practitioner", "PractitionerRole"));
 
   const ElementDef* gender = FindElement(*patient, "Patient.gender");
   ASSERT_NE(gender, nullptr);
@@ -82,7 +83,8 @@ TEST(DefinitionsTest, ResolvesSystemTypesAndContentReferences) {
   ASSERT_NE(version, nullptr);
   EXPECT_THAT(version->types, ElementsAre("id"));
 
-  const ElementDef* range = FindElement(*r4.Type("Observation"), "Observation.component.referenceRange");
+  const ElementDef* range =
+      FindElement(*r4.Type("Observation"), "Observation.component.referenceRange");
   ASSERT_NE(range, nullptr);
   EXPECT_EQ(range->content_reference, "#Observation.referenceRange");
   EXPECT_THAT(range->types, IsEmpty());
@@ -140,7 +142,8 @@ TEST(DefinitionsTest, ObservationSearchParametersHaveTheirTypesAndTargets) {
   const SearchParameterDef* quantity = r4.SearchParameter("Observation", "value-quantity");
   ASSERT_NE(quantity, nullptr);
   EXPECT_EQ(quantity->type, SearchParamType::kQuantity);
-  EXPECT_EQ(quantity->expression, "(Observation.value as Quantity) | (Observation.value as SampledData)");
+  EXPECT_EQ(quantity->expression,
+            "(Observation.value as Quantity) | (Observation.value as SampledData)");
 
   const SearchParameterDef* composite = r4.SearchParameter("Observation", "code-value-quantity");
   ASSERT_NE(composite, nullptr);
@@ -151,7 +154,8 @@ TEST(DefinitionsTest, SearchParametersIncludeInheritedOnes) {
   const Definitions& r4 = Definitions::R4();
   for (std::string_view type : {"Patient", "Observation", "Binary", "Bundle"}) {
     SCOPED_TRACE(type);
-    for (std::string_view code : {"_id", "_lastUpdated", "_tag", "_profile", "_security", "_source"}) {
+    for (std::string_view code :
+         {"_id", "_lastUpdated", "_tag", "_profile", "_security", "_source"}) {
       EXPECT_NE(r4.SearchParameter(type, code), nullptr) << code;
     }
   }
@@ -169,7 +173,8 @@ TEST(DefinitionsTest, SearchParametersIncludeInheritedOnes) {
   // No duplicates.
   const auto& parameters = r4.SearchParameters("Patient");
   for (size_t i = 0; i < parameters.size(); ++i) {
-    for (size_t j = i + 1; j < parameters.size(); ++j) EXPECT_NE(parameters[i].code, parameters[j].code);
+    for (size_t j = i + 1; j < parameters.size(); ++j)
+      EXPECT_NE(parameters[i].code, parameters[j].code);
   }
 }
 
@@ -180,8 +185,10 @@ TEST(DefinitionsTest, EveryExpressionStartsWithItsType) {
       if (parameter.type == SearchParamType::kSpecial) continue;
       std::string_view expression = parameter.expression;
       expression.remove_prefix(std::min(expression.find_first_not_of('('), expression.size()));
-      // Composite parameters may start at the resource itself ("Observation | Observation.component").
-      EXPECT_TRUE(expression.starts_with(type + ".") || expression.starts_with(type + " |") || expression == type)
+      // Composite parameters may start at the resource itself ("Observation |
+      // Observation.component").
+      EXPECT_TRUE(expression.starts_with(type + ".") || expression.starts_with(type + " |") ||
+                  expression == type)
           << type << " " << parameter.code << ": " << expression;
     }
   }
@@ -189,10 +196,12 @@ TEST(DefinitionsTest, EveryExpressionStartsWithItsType) {
 
 TEST(DefinitionsTest, RequiredValueSetsAreExpanded) {
   const Definitions& r4 = Definitions::R4();
-  const std::vector<std::string>* gender = r4.ValueSetCodes("http://hl7.org/fhir/ValueSet/administrative-gender");
+  const std::vector<std::string>* gender =
+      r4.ValueSetCodes("http://hl7.org/fhir/ValueSet/administrative-gender");
   ASSERT_NE(gender, nullptr);
   EXPECT_THAT(*gender, UnorderedElementsAre("male", "female", "other", "unknown"));
-  const std::vector<std::string>* status = r4.ValueSetCodes("http://hl7.org/fhir/ValueSet/observation-status");
+  const std::vector<std::string>* status =
+      r4.ValueSetCodes("http://hl7.org/fhir/ValueSet/observation-status");
   ASSERT_NE(status, nullptr);
   EXPECT_THAT(*status, Contains("final"));
   EXPECT_THAT(*status, Contains("entered-in-error"));
@@ -210,10 +219,11 @@ TEST(DefinitionsTest, UnknownTypesGiveNothing) {
 
 TEST(DefinitionsTest, StoredResourceTypesAreIssueThreesList) {
   EXPECT_THAT(Definitions::R4().StoredResourceTypes(),
-              ElementsAre("Patient", "Encounter", "Condition", "Procedure", "Observation", "DiagnosticReport",
-                          "DocumentReference", "Binary", "MedicationRequest", "AllergyIntolerance", "Immunization",
-                          "ServiceRequest", "CarePlan", "Goal", "Claim", "ExplanationOfBenefit", "ImagingStudy",
-                          "Organization", "Practitioner", "Location"));
+              ElementsAre("Patient", "Encounter", "Condition", "Procedure", "Observation",
+                          "DiagnosticReport", "DocumentReference", "Binary", "MedicationRequest",
+                          "AllergyIntolerance", "Immunization", "ServiceRequest", "CarePlan",
+                          "Goal", "Claim", "ExplanationOfBenefit", "ImagingStudy", "Organization",
+                          "Practitioner", "Location"));
   for (const std::string& type : Definitions::R4().StoredResourceTypes()) {
     EXPECT_FALSE(Definitions::R4().SearchParameters(type).empty()) << type;
   }
@@ -243,7 +253,9 @@ TEST(DefinitionsTest, ParsesSmallDefinitions) {
 
 TEST(DefinitionsTest, RejectsMalformedFiles) {
   EXPECT_FALSE(Definitions::Parse("{", "{}", "{}").ok());
-  EXPECT_FALSE(Definitions::Parse(R"({"types": {}})", R"({"Thing": [{"code": "x", "type": "weird"}]})", "{}").ok());
+  EXPECT_FALSE(
+      Definitions::Parse(R"({"types": {}})", R"({"Thing": [{"code": "x", "type": "weird"}]})", "{}")
+          .ok());
   EXPECT_FALSE(Definitions::Parse(R"({"types": {"T": {"kind": "resource"}}})", "{}", "{}").ok());
 }
 

@@ -23,26 +23,26 @@ namespace custos::clinical {
 namespace {
 
 enum class NodeKind {
-  kFocus,       // $this: the item the expression is evaluated on
-  kTypeRoot,    // a leading type name: the focus when it is a resource of that type
-  kMember,      // input.name (choice-aware)
-  kUnion,       // input | operand
-  kWhere,       // input.where(operand)
-  kAsType,      // input as T, input.as(T), input.ofType(T)
-  kIsType,      // input is T, input.is(T)
-  kResolve,     // input.resolve(): only allowed as the input of `is`
-  kResolveIs,   // input.resolve() is T
-  kExists,      // input.exists([operand])
-  kEmpty,       // input.empty()
-  kNot,         // input.not()
-  kFirst,       // input.first()
-  kExtension,   // input.extension('url')
-  kIndex,       // input[index]
-  kEquals,      // input = operand
-  kNotEquals,   // input != operand
-  kAnd,         // input and operand
-  kOr,          // input or operand
-  kLiteral,     // 'text', 12, true
+  kFocus,      // $this: the item the expression is evaluated on
+  kTypeRoot,   // a leading type name: the focus when it is a resource of that type
+  kMember,     // input.name (choice-aware)
+  kUnion,      // input | operand
+  kWhere,      // input.where(operand)
+  kAsType,     // input as T, input.as(T), input.ofType(T)
+  kIsType,     // input is T, input.is(T)
+  kResolve,    // input.resolve(): only allowed as the input of `is`
+  kResolveIs,  // input.resolve() is T
+  kExists,     // input.exists([operand])
+  kEmpty,      // input.empty()
+  kNot,        // input.not()
+  kFirst,      // input.first()
+  kExtension,  // input.extension('url')
+  kIndex,      // input[index]
+  kEquals,     // input = operand
+  kNotEquals,  // input != operand
+  kAnd,        // input and operand
+  kOr,         // input or operand
+  kLiteral,    // 'text', 12, true
 };
 
 }  // namespace
@@ -52,9 +52,9 @@ struct FhirPath::Node {
   std::string text;  // member name, type name or extension url
   std::unique_ptr<Node> input;
   std::unique_ptr<Node> operand;
-  Json literal;                 // kLiteral only
-  std::size_t index = 0;        // kIndex only
-  bool has_union = false;       // root only: the result may hold a value twice
+  Json literal;            // kLiteral only
+  std::size_t index = 0;   // kIndex only
+  bool has_union = false;  // root only: the result may hold a value twice
 };
 
 namespace {
@@ -73,7 +73,9 @@ class Sink {
   template <typename F>
   Sink(F&& function)  // NOLINT(google-explicit-constructor)
       : object_(const_cast<void*>(static_cast<const void*>(&function))),
-        call_([](void* object, const Item& item) { return (*static_cast<std::remove_reference_t<F>*>(object))(item); }) {}
+        call_([](void* object, const Item& item) {
+          return (*static_cast<std::remove_reference_t<F>*>(object))(item);
+        }) {}
   // Returns false when the receiver wants no more values.
   bool operator()(const Item& item) const { return call_(object_, item); }
 
@@ -100,31 +102,55 @@ struct ChoiceType {
   std::string_view type;
 };
 constexpr std::array kChoiceTypes = {
-    ChoiceType{"Base64Binary", "base64Binary"}, ChoiceType{"Boolean", "boolean"},
-    ChoiceType{"Canonical", "canonical"},       ChoiceType{"Code", "code"},
-    ChoiceType{"Date", "date"},                 ChoiceType{"DateTime", "dateTime"},
-    ChoiceType{"Decimal", "decimal"},           ChoiceType{"Id", "id"},
-    ChoiceType{"Instant", "instant"},           ChoiceType{"Integer", "integer"},
-    ChoiceType{"Markdown", "markdown"},         ChoiceType{"Oid", "oid"},
-    ChoiceType{"PositiveInt", "positiveInt"},   ChoiceType{"String", "string"},
-    ChoiceType{"Time", "time"},                 ChoiceType{"UnsignedInt", "unsignedInt"},
-    ChoiceType{"Uri", "uri"},                   ChoiceType{"Url", "url"},
-    ChoiceType{"Uuid", "uuid"},                 ChoiceType{"Address", "Address"},
-    ChoiceType{"Age", "Age"},                   ChoiceType{"Annotation", "Annotation"},
-    ChoiceType{"Attachment", "Attachment"},     ChoiceType{"CodeableConcept", "CodeableConcept"},
-    ChoiceType{"Coding", "Coding"},             ChoiceType{"ContactPoint", "ContactPoint"},
-    ChoiceType{"Count", "Count"},               ChoiceType{"Distance", "Distance"},
-    ChoiceType{"Duration", "Duration"},         ChoiceType{"HumanName", "HumanName"},
-    ChoiceType{"Identifier", "Identifier"},     ChoiceType{"Money", "Money"},
-    ChoiceType{"Period", "Period"},             ChoiceType{"Quantity", "Quantity"},
-    ChoiceType{"Range", "Range"},               ChoiceType{"Ratio", "Ratio"},
-    ChoiceType{"Reference", "Reference"},       ChoiceType{"SampledData", "SampledData"},
-    ChoiceType{"Signature", "Signature"},       ChoiceType{"Timing", "Timing"},
-    ChoiceType{"ContactDetail", "ContactDetail"}, ChoiceType{"Contributor", "Contributor"},
-    ChoiceType{"DataRequirement", "DataRequirement"}, ChoiceType{"Expression", "Expression"},
+    ChoiceType{"Base64Binary", "base64Binary"},
+    ChoiceType{"Boolean", "boolean"},
+    ChoiceType{"Canonical", "canonical"},
+    ChoiceType{"Code", "code"},
+    ChoiceType{"Date", "date"},
+    ChoiceType{"DateTime", "dateTime"},
+    ChoiceType{"Decimal", "decimal"},
+    ChoiceType{"Id", "id"},
+    ChoiceType{"Instant", "instant"},
+    ChoiceType{"Integer", "integer"},
+    ChoiceType{"Markdown", "markdown"},
+    ChoiceType{"Oid", "oid"},
+    ChoiceType{"PositiveInt", "positiveInt"},
+    ChoiceType{"String", "string"},
+    ChoiceType{"Time", "time"},
+    ChoiceType{"UnsignedInt", "unsignedInt"},
+    ChoiceType{"Uri", "uri"},
+    ChoiceType{"Url", "url"},
+    ChoiceType{"Uuid", "uuid"},
+    ChoiceType{"Address", "Address"},
+    ChoiceType{"Age", "Age"},
+    ChoiceType{"Annotation", "Annotation"},
+    ChoiceType{"Attachment", "Attachment"},
+    ChoiceType{"CodeableConcept", "CodeableConcept"},
+    ChoiceType{"Coding", "Coding"},
+    ChoiceType{"ContactPoint", "ContactPoint"},
+    ChoiceType{"Count", "Count"},
+    ChoiceType{"Distance", "Distance"},
+    ChoiceType{"Duration", "Duration"},
+    ChoiceType{"HumanName", "HumanName"},
+    ChoiceType{"Identifier", "Identifier"},
+    ChoiceType{"Money", "Money"},
+    ChoiceType{"Period", "Period"},
+    ChoiceType{"Quantity", "Quantity"},
+    ChoiceType{"Range", "Range"},
+    ChoiceType{"Ratio", "Ratio"},
+    ChoiceType{"Reference", "Reference"},
+    ChoiceType{"SampledData", "SampledData"},
+    ChoiceType{"Signature", "Signature"},
+    ChoiceType{"Timing", "Timing"},
+    ChoiceType{"ContactDetail", "ContactDetail"},
+    ChoiceType{"Contributor", "Contributor"},
+    ChoiceType{"DataRequirement", "DataRequirement"},
+    ChoiceType{"Expression", "Expression"},
     ChoiceType{"ParameterDefinition", "ParameterDefinition"},
-    ChoiceType{"RelatedArtifact", "RelatedArtifact"}, ChoiceType{"TriggerDefinition", "TriggerDefinition"},
-    ChoiceType{"UsageContext", "UsageContext"}, ChoiceType{"Dosage", "Dosage"},
+    ChoiceType{"RelatedArtifact", "RelatedArtifact"},
+    ChoiceType{"TriggerDefinition", "TriggerDefinition"},
+    ChoiceType{"UsageContext", "UsageContext"},
+    ChoiceType{"Dosage", "Dosage"},
     ChoiceType{"Meta", "Meta"},
 };
 
@@ -141,17 +167,26 @@ struct Specialization {
   std::string_view base;
 };
 constexpr std::array kSpecializations = {
-    Specialization{"Age", "Quantity"},        Specialization{"Count", "Quantity"},
-    Specialization{"Distance", "Quantity"},   Specialization{"Duration", "Quantity"},
-    Specialization{"SimpleQuantity", "Quantity"}, Specialization{"MoneyQuantity", "Quantity"},
-    Specialization{"code", "string"},         Specialization{"id", "string"},
-    Specialization{"markdown", "string"},     Specialization{"url", "uri"},
-    Specialization{"canonical", "uri"},       Specialization{"oid", "uri"},
-    Specialization{"uuid", "uri"},            Specialization{"positiveInt", "integer"},
+    Specialization{"Age", "Quantity"},
+    Specialization{"Count", "Quantity"},
+    Specialization{"Distance", "Quantity"},
+    Specialization{"Duration", "Quantity"},
+    Specialization{"SimpleQuantity", "Quantity"},
+    Specialization{"MoneyQuantity", "Quantity"},
+    Specialization{"code", "string"},
+    Specialization{"id", "string"},
+    Specialization{"markdown", "string"},
+    Specialization{"url", "uri"},
+    Specialization{"canonical", "uri"},
+    Specialization{"oid", "uri"},
+    Specialization{"uuid", "uri"},
+    Specialization{"positiveInt", "integer"},
     Specialization{"unsignedInt", "integer"},
 };
 
-bool IsResourceBaseType(std::string_view type) { return type == "Resource" || type == "DomainResource"; }
+bool IsResourceBaseType(std::string_view type) {
+  return type == "Resource" || type == "DomainResource";
+}
 
 std::string_view ResourceTypeOf(const Json& value) {
   if (!value.is_object()) return {};
@@ -181,7 +216,8 @@ std::string_view ReferenceTargetType(const Json& value) {
   const Json* reference = &value;
   if (value.is_object()) {
     auto type_it = value.find("type");
-    if (type_it != value.end() && type_it->is_string()) return type_it->get_ref<const std::string&>();
+    if (type_it != value.end() && type_it->is_string())
+      return type_it->get_ref<const std::string&>();
     auto it = value.find("reference");
     if (it == value.end()) return {};
     reference = &*it;
@@ -197,7 +233,8 @@ std::string_view ReferenceTargetType(const Json& value) {
     last[count++] = slash == std::string_view::npos ? text : text.substr(slash + 1);
     text = slash == std::string_view::npos ? std::string_view() : text.substr(0, slash);
   }
-  std::string_view type = count >= 4 && last[1] == "_history" ? last[3] : (count >= 2 ? last[1] : std::string_view());
+  std::string_view type =
+      count >= 4 && last[1] == "_history" ? last[3] : (count >= 2 ? last[1] : std::string_view());
   if (type.empty() || !std::isupper(static_cast<unsigned char>(type[0]))) return {};
   for (char c : type) {
     if (!std::isalpha(static_cast<unsigned char>(c))) return {};
@@ -221,10 +258,10 @@ bool YieldAll(const Json& value, std::string_view type, const Sink& sink) {
 // names is cheaper than a tree search followed by a scan for the choice names.
 bool Children(const Item& item, std::string_view name, const Sink& sink) {
   if (!item.value->is_object() || name.empty()) return true;
-  const char first = name[0];
+  const auto first = static_cast<unsigned char>(name[0]);
   for (const auto& [key, child] : item.value->get_ref<const Json::object_t&>()) {
-    if (key.empty() || key[0] < first) continue;
-    if (key[0] > first) break;
+    if (key.empty() || static_cast<unsigned char>(key[0]) < first) continue;
+    if (static_cast<unsigned char>(key[0]) > first) break;  // keys sort by unsigned bytes
     if (key.size() < name.size() || key.compare(0, name.size(), name) != 0) continue;
     if (key.size() == name.size()) return YieldAll(child, {}, sink);
     std::string_view type = ChoiceTypeOf(std::string_view(key).substr(name.size()));
@@ -343,13 +380,15 @@ bool Eval(const Node& node, const Item& focus, const Sink& sink) {
       return sink(focus);
     case NodeKind::kTypeRoot: {
       // Evaluate() passes the resource's type with the root, saving a lookup per expression.
-      std::string_view resource_type = focus.type.empty() ? ResourceTypeOf(*focus.value) : focus.type;
+      std::string_view resource_type =
+          focus.type.empty() ? ResourceTypeOf(*focus.value) : focus.type;
       if (resource_type.empty()) return true;
       if (resource_type != node.text && !IsResourceBaseType(node.text)) return true;
       return sink(Item{focus.value, resource_type});
     }
     case NodeKind::kMember:
-      return Eval(*node.input, focus, [&](const Item& item) { return Children(item, node.text, sink); });
+      return Eval(*node.input, focus,
+                  [&](const Item& item) { return Children(item, node.text, sink); });
     case NodeKind::kUnion:
       return Eval(*node.input, focus, sink) && Eval(*node.operand, focus, sink);
     case NodeKind::kWhere:
@@ -357,8 +396,9 @@ bool Eval(const Node& node, const Item& focus, const Sink& sink) {
         return Truth(*node.operand, item) == Tri::kTrue ? sink(item) : true;
       });
     case NodeKind::kAsType:
-      return Eval(*node.input, focus,
-                  [&](const Item& item) { return TypeMatches(item, node.text) ? sink(item) : true; });
+      return Eval(*node.input, focus, [&](const Item& item) {
+        return TypeMatches(item, node.text) ? sink(item) : true;
+      });
     case NodeKind::kFirst: {
       bool keep_going = true;
       Eval(*node.input, focus, [&](const Item& item) {
@@ -410,6 +450,8 @@ struct Token {
 
 // Longer integer literals are read as decimals rather than overflow an int64.
 constexpr std::size_t kMaxIntegerDigits = 18;
+// Bounds the parser's recursion; the specification's expressions nest at most three deep.
+constexpr int kMaxDepth = 32;
 
 class Parser {
  public:
@@ -425,7 +467,10 @@ class Parser {
 
  private:
   Status Error(const std::string& message) const {
-    return Status::InvalidArgument("FHIRPath " + message + " in '" + std::string(expression_) + "'");
+    constexpr std::size_t kMaxQuoted = 200;
+    std::string quoted(expression_.substr(0, kMaxQuoted));
+    if (expression_.size() > kMaxQuoted) quoted += "...";
+    return Status::InvalidArgument("FHIRPath " + message + " in '" + quoted + "'");
   }
   Status Unsupported(const std::string& construct) const {
     return Error("construct not supported: " + construct);
@@ -444,7 +489,9 @@ class Parser {
       token.position = i;
       if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
         std::size_t start = i;
-        while (i < size && (std::isalnum(static_cast<unsigned char>(expression_[i])) || expression_[i] == '_')) ++i;
+        while (i < size &&
+               (std::isalnum(static_cast<unsigned char>(expression_[i])) || expression_[i] == '_'))
+          ++i;
         token.kind = TokenKind::kIdentifier;
         token.text = std::string(expression_.substr(start, i - start));
       } else if (c == '`') {
@@ -466,12 +513,23 @@ class Parser {
           if (s == '\\' && i < size) {
             char escaped = expression_[i++];
             switch (escaped) {
-              case 'n': token.text += '\n'; break;
-              case 't': token.text += '\t'; break;
-              case 'r': token.text += '\r'; break;
-              case 'f': token.text += '\f'; break;
-              case 'u': return Unsupported("\\u escape in a string literal");
-              default: token.text += escaped; break;
+              case 'n':
+                token.text += '\n';
+                break;
+              case 't':
+                token.text += '\t';
+                break;
+              case 'r':
+                token.text += '\r';
+                break;
+              case 'f':
+                token.text += '\f';
+                break;
+              case 'u':
+                return Unsupported("\\u escape in a string literal");
+              default:
+                token.text += escaped;
+                break;
             }
             continue;
           }
@@ -481,7 +539,8 @@ class Parser {
       } else if (std::isdigit(static_cast<unsigned char>(c))) {
         std::size_t start = i;
         while (i < size && std::isdigit(static_cast<unsigned char>(expression_[i]))) ++i;
-        if (i + 1 < size && expression_[i] == '.' && std::isdigit(static_cast<unsigned char>(expression_[i + 1]))) {
+        if (i + 1 < size && expression_[i] == '.' &&
+            std::isdigit(static_cast<unsigned char>(expression_[i + 1]))) {
           ++i;
           while (i < size && std::isdigit(static_cast<unsigned char>(expression_[i]))) ++i;
         }
@@ -497,7 +556,8 @@ class Parser {
         token.kind = TokenKind::kSymbol;
         token.text = "!=";
         i += 2;
-      } else if (c == '.' || c == '(' || c == ')' || c == '|' || c == '=' || c == ',' || c == '[' || c == ']') {
+      } else if (c == '.' || c == '(' || c == ')' || c == '|' || c == '=' || c == ',' || c == '[' ||
+                 c == ']') {
         token.kind = TokenKind::kSymbol;
         token.text = std::string(1, c);
         ++i;
@@ -520,12 +580,14 @@ class Parser {
     return Peek().kind == TokenKind::kIdentifier && Peek().text == keyword;
   }
   Status Expect(std::string_view symbol) {
-    if (!PeekSymbol(symbol)) return Error("expected '" + std::string(symbol) + "' but found '" + Peek().text + "'");
+    if (!PeekSymbol(symbol))
+      return Error("expected '" + std::string(symbol) + "' but found '" + Peek().text + "'");
     ++next_;
     return Status::Ok();
   }
 
-  static std::unique_ptr<Node> MakeNode(NodeKind kind, std::unique_ptr<Node> input, std::unique_ptr<Node> operand = nullptr,
+  static std::unique_ptr<Node> MakeNode(NodeKind kind, std::unique_ptr<Node> input,
+                                        std::unique_ptr<Node> operand = nullptr,
                                         std::string text = {}) {
     auto node = std::make_unique<Node>();
     node->kind = kind;
@@ -543,7 +605,16 @@ class Parser {
     return Status::Ok();
   }
 
+  // Every nesting (parentheses, function arguments) passes through here.
   Result<std::unique_ptr<Node>> ParseOr() {
+    if (++depth_ > kMaxDepth)
+      return Unsupported("nesting deeper than " + std::to_string(kMaxDepth));
+    Result<std::unique_ptr<Node>> node = ParseOrAtDepth();
+    --depth_;
+    return node;
+  }
+
+  Result<std::unique_ptr<Node>> ParseOrAtDepth() {
     CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<Node> left, ParseAnd());
     while (PeekKeyword("or")) {
       ++next_;
@@ -591,13 +662,15 @@ class Parser {
       bool is = PeekKeyword("is");
       ++next_;
       CUSTOS_ASSIGN_OR_RETURN(std::string type, ParseTypeSpecifier());
-      left = MakeTypeNode(is ? NodeKind::kIsType : NodeKind::kAsType, std::move(left), std::move(type));
+      left = MakeTypeNode(is ? NodeKind::kIsType : NodeKind::kAsType, std::move(left),
+                          std::move(type));
     }
     return left;
   }
 
   // `is` applied to resolve() becomes a check of the reference's target type.
-  static std::unique_ptr<Node> MakeTypeNode(NodeKind kind, std::unique_ptr<Node> input, std::string type) {
+  static std::unique_ptr<Node> MakeTypeNode(NodeKind kind, std::unique_ptr<Node> input,
+                                            std::string type) {
     if (kind == NodeKind::kIsType && input->kind == NodeKind::kResolve) {
       return MakeNode(NodeKind::kResolveIs, std::move(input->input), nullptr, std::move(type));
     }
@@ -606,7 +679,8 @@ class Parser {
 
   // "Quantity", "FHIR.Quantity" → "Quantity".
   Result<std::string> ParseTypeSpecifier() {
-    if (Peek().kind != TokenKind::kIdentifier) return Error("expected a type name but found '" + Peek().text + "'");
+    if (Peek().kind != TokenKind::kIdentifier)
+      return Error("expected a type name but found '" + Peek().text + "'");
     std::string type = tokens_[next_++].text;
     if (PeekSymbol(".") && tokens_[next_ + 1].kind == TokenKind::kIdentifier) {
       if (type != "FHIR" && type != "System") return Error("unknown type namespace '" + type + "'");
@@ -633,7 +707,8 @@ class Parser {
       }
       if (!PeekSymbol(".")) break;
       ++next_;
-      if (Peek().kind != TokenKind::kIdentifier) return Error("expected a name after '.' but found '" + Peek().text + "'");
+      if (Peek().kind != TokenKind::kIdentifier)
+        return Error("expected a name after '.' but found '" + Peek().text + "'");
       std::string name = tokens_[next_++].text;
       if (PeekSymbol("(")) {
         CUSTOS_ASSIGN_OR_RETURN(node, ParseFunction(name, std::move(node)));
@@ -684,11 +759,14 @@ class Parser {
     }
     if (PeekSymbol("(")) return ParseFunction(name, MakeNode(NodeKind::kFocus, nullptr));
     // FHIR element names start in lower case; a leading capital names a type (`Patient.name`).
-    if (std::isupper(static_cast<unsigned char>(name[0]))) return MakeNode(NodeKind::kTypeRoot, nullptr, nullptr, name);
-    return MakeNode(NodeKind::kMember, MakeNode(NodeKind::kFocus, nullptr), nullptr, std::move(name));
+    if (std::isupper(static_cast<unsigned char>(name[0])))
+      return MakeNode(NodeKind::kTypeRoot, nullptr, nullptr, name);
+    return MakeNode(NodeKind::kMember, MakeNode(NodeKind::kFocus, nullptr), nullptr,
+                    std::move(name));
   }
 
-  Result<std::unique_ptr<Node>> ParseFunction(const std::string& name, std::unique_ptr<Node> input) {
+  Result<std::unique_ptr<Node>> ParseFunction(const std::string& name,
+                                              std::unique_ptr<Node> input) {
     CUSTOS_RETURN_IF_ERROR(Expect("("));
     auto no_arguments = [&](NodeKind kind) -> Result<std::unique_ptr<Node>> {
       CUSTOS_RETURN_IF_ERROR(Expect(")"));
@@ -698,7 +776,8 @@ class Parser {
       if (name == "exists" && PeekSymbol(")")) return no_arguments(NodeKind::kExists);
       CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<Node> criteria, ParseOr());
       CUSTOS_RETURN_IF_ERROR(Expect(")"));
-      return MakeNode(name == "where" ? NodeKind::kWhere : NodeKind::kExists, std::move(input), std::move(criteria));
+      return MakeNode(name == "where" ? NodeKind::kWhere : NodeKind::kExists, std::move(input),
+                      std::move(criteria));
     }
     if (name == "empty") return no_arguments(NodeKind::kEmpty);
     if (name == "not") return no_arguments(NodeKind::kNot);
@@ -708,7 +787,8 @@ class Parser {
     if (name == "as" || name == "ofType" || name == "is") {
       CUSTOS_ASSIGN_OR_RETURN(std::string type, ParseTypeSpecifier());
       CUSTOS_RETURN_IF_ERROR(Expect(")"));
-      return MakeTypeNode(name == "is" ? NodeKind::kIsType : NodeKind::kAsType, std::move(input), std::move(type));
+      return MakeTypeNode(name == "is" ? NodeKind::kIsType : NodeKind::kAsType, std::move(input),
+                          std::move(type));
     }
     if (name == "extension") {
       if (Peek().kind != TokenKind::kString) return Error("extension() needs a url string");
@@ -720,7 +800,8 @@ class Parser {
   }
 
   Status CheckResolve(const Node& node) const {
-    if (node.kind == NodeKind::kResolve) return Unsupported("resolve() other than in 'resolve() is Type'");
+    if (node.kind == NodeKind::kResolve)
+      return Unsupported("resolve() other than in 'resolve() is Type'");
     if (node.input != nullptr) CUSTOS_RETURN_IF_ERROR(CheckResolve(*node.input));
     if (node.operand != nullptr) CUSTOS_RETURN_IF_ERROR(CheckResolve(*node.operand));
     return Status::Ok();
@@ -729,11 +810,13 @@ class Parser {
   std::string_view expression_;
   std::vector<Token> tokens_;
   std::size_t next_ = 0;
+  int depth_ = 0;
 };
 
 bool ContainsUnion(const Node& node) {
   if (node.kind == NodeKind::kUnion) return true;
-  return (node.input != nullptr && ContainsUnion(*node.input)) || (node.operand != nullptr && ContainsUnion(*node.operand));
+  return (node.input != nullptr && ContainsUnion(*node.input)) ||
+         (node.operand != nullptr && ContainsUnion(*node.operand));
 }
 
 }  // namespace

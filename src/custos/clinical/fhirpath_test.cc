@@ -76,7 +76,8 @@ const char* const kObservation = R"({
 TEST(FhirPathTest, NavigatesAndFlattensArrays) {
   Json patient = Parse(kPatient);
   EXPECT_EQ(Values("Patient.name.family", patient), (Texts{R"("Fonseca")", R"("Arevalo")"}));
-  EXPECT_EQ(Values("Patient.name.given", patient), (Texts{R"("Agustín")", R"("José")", R"("Agustín")"}));
+  EXPECT_EQ(Values("Patient.name.given", patient),
+            (Texts{R"("Agustín")", R"("José")", R"("Agustín")"}));
   EXPECT_EQ(Values("Patient.gender", patient), Texts{R"("male")"});
   EXPECT_TRUE(Values("Patient.multipleBirth", patient).empty());
   EXPECT_TRUE(Values("Patient.name.nothing.here", patient).empty());
@@ -88,7 +89,8 @@ TEST(FhirPathTest, LeadingTypeNameSelectsOnlyThatResourceType) {
   EXPECT_EQ(Values("DomainResource.id", patient), Texts{R"("p1")"});
   EXPECT_TRUE(Values("Observation.code", patient).empty());
   // A union across types applies only the branch of the resource's own type.
-  EXPECT_EQ(Values("Practitioner.gender | Patient.gender | Person.gender", patient), Texts{R"("male")"});
+  EXPECT_EQ(Values("Practitioner.gender | Patient.gender | Person.gender", patient),
+            Texts{R"("male")"});
   EXPECT_EQ(Types("Patient", patient), Texts{"Patient"});
 }
 
@@ -97,9 +99,11 @@ TEST(FhirPathTest, ChoiceElementsAreFoundByTheirSuffixAndTyped) {
   EXPECT_EQ(Types("Observation.value", observation), Texts{"Quantity"});
   EXPECT_EQ(Types("Observation.effective", observation), Texts{"dateTime"});
   EXPECT_EQ(Values("Observation.effective", observation), Texts{R"("2011-12-13T22:28:27+00:00")"});
-  EXPECT_EQ(Types("Observation.component.value", observation), (Texts{"Quantity", "Quantity", "CodeableConcept"}));
+  EXPECT_EQ(Types("Observation.component.value", observation),
+            (Texts{"Quantity", "Quantity", "CodeableConcept"}));
   // A plain element whose name prefixes others is not mistaken for a choice.
-  Json encounter = Parse(R"({"resourceType": "Encounter", "classHistory": [{"class": {"code": "AMB"}}]})");
+  Json encounter =
+      Parse(R"({"resourceType": "Encounter", "classHistory": [{"class": {"code": "AMB"}}]})");
   EXPECT_TRUE(Values("Encounter.class", encounter).empty());
 }
 
@@ -108,13 +112,18 @@ TEST(FhirPathTest, AsAndOfTypeFilterByType) {
   EXPECT_EQ(Values("(Observation.value as Quantity).value", observation), Texts{"178.7"});
   EXPECT_TRUE(Values("(Observation.value as CodeableConcept)", observation).empty());
   EXPECT_EQ(Values("(Observation.value as Quantity) | (Observation.value as SampledData) | "
-                   "(Observation.component.value as Quantity) | (Observation.component.value as SampledData)",
+                   "(Observation.component.value as Quantity) | (Observation.component.value as "
+                   "SampledData)",
                    observation)
                 .size(),
             3U);
-  EXPECT_EQ(Values("(Observation.value as string) | (Observation.component.value as CodeableConcept).text", observation),
+  EXPECT_EQ(
+      Values(
+          "(Observation.value as string) | (Observation.component.value as CodeableConcept).text",
+          observation),
+      Texts{R"("absent")"});
+  EXPECT_EQ(Values("Observation.component.value.ofType(CodeableConcept).text", observation),
             Texts{R"("absent")"});
-  EXPECT_EQ(Values("Observation.component.value.ofType(CodeableConcept).text", observation), Texts{R"("absent")"});
   EXPECT_EQ(Values("Observation.effective.as(FHIR.dateTime)", observation).size(), 1U);
 
   Json condition = Parse(R"({"resourceType": "Condition",
@@ -122,8 +131,10 @@ TEST(FhirPathTest, AsAndOfTypeFilterByType) {
       "abatementPeriod": {"start": "2020-01-01"}})");
   EXPECT_EQ(Values("Condition.onset.as(Age) | Condition.onset.as(Range)", condition).size(), 1U);
   EXPECT_EQ(Values("Condition.onset.as(Quantity)", condition).size(), 1U) << "Age is a Quantity";
-  EXPECT_TRUE(Values("Condition.onset.as(dateTime) | Condition.onset.as(Period)", condition).empty());
-  EXPECT_EQ(Types("Condition.abatement.as(dateTime) | Condition.abatement.as(Period)", condition), Texts{"Period"});
+  EXPECT_TRUE(
+      Values("Condition.onset.as(dateTime) | Condition.onset.as(Period)", condition).empty());
+  EXPECT_EQ(Types("Condition.abatement.as(dateTime) | Condition.abatement.as(Period)", condition),
+            Texts{"Period"});
   EXPECT_EQ(Values("Condition.onset is Age", condition), Texts{"true"});
   EXPECT_EQ(Values("Condition.onset.is(Period)", condition), Texts{"false"});
 }
@@ -132,23 +143,30 @@ TEST(FhirPathTest, WhereFiltersWithEquality) {
   Json patient = Parse(kPatient);
   EXPECT_EQ(Values("Patient.telecom.where(system='phone').value", patient),
             (Texts{R"("555-929-9025")", R"("555-000-1111")"}));
-  EXPECT_EQ(Values("Patient.telecom.where(system='email').value", patient), Texts{R"("agustin@example.org")"});
-  EXPECT_EQ(Values("Patient.telecom.where(system != 'phone').value", patient), Texts{R"("agustin@example.org")"});
-  EXPECT_EQ(Values("Patient.telecom.where(system='phone' and use='work').value", patient), Texts{R"("555-000-1111")"});
-  EXPECT_EQ(Values("Patient.telecom.where(use='work' or system='email').value", patient).size(), 2U);
+  EXPECT_EQ(Values("Patient.telecom.where(system='email').value", patient),
+            Texts{R"("agustin@example.org")"});
+  EXPECT_EQ(Values("Patient.telecom.where(system != 'phone').value", patient),
+            Texts{R"("agustin@example.org")"});
+  EXPECT_EQ(Values("Patient.telecom.where(system='phone' and use='work').value", patient),
+            Texts{R"("555-000-1111")"});
+  EXPECT_EQ(Values("Patient.telecom.where(use='work' or system='email').value", patient).size(),
+            2U);
   EXPECT_EQ(Values("Patient.name.given.where($this = 'José')", patient), Texts{R"("José")"});
   EXPECT_TRUE(Values("Patient.name.where(given = 'José').family", patient).empty())
       << "a multi-valued left side is not equal to a single value";
-  EXPECT_TRUE(Values("Patient.telecom.where(rank = 1)", patient).empty()) << "empty compares as unknown";
+  EXPECT_TRUE(Values("Patient.telecom.where(rank = 1)", patient).empty())
+      << "empty compares as unknown";
 }
 
 TEST(FhirPathTest, ResolveIsChecksTheReferenceTargetType) {
-  Json observation = Parse(R"({"resourceType": "Observation", "subject": {"reference": "Patient/p1"}})");
+  Json observation =
+      Parse(R"({"resourceType": "Observation", "subject": {"reference": "Patient/p1"}})");
   EXPECT_EQ(Values("Observation.subject.where(resolve() is Patient)", observation).size(), 1U);
   EXPECT_TRUE(Values("Observation.subject.where(resolve() is Group)", observation).empty());
 
   auto subject_is_patient = [](const char* subject) {
-    Json resource = Json::parse(std::string(R"({"resourceType": "Observation", "subject": )") + subject + "}");
+    Json resource =
+        Json::parse(std::string(R"({"resourceType": "Observation", "subject": )") + subject + "}");
     return Values("Observation.subject.where(resolve() is Patient)", resource).size() == 1;
   };
   EXPECT_TRUE(subject_is_patient(R"({"reference": "https://fhir.example.org/r4/Patient/p1"})"));
@@ -160,16 +178,20 @@ TEST(FhirPathTest, ResolveIsChecksTheReferenceTargetType) {
   EXPECT_FALSE(subject_is_patient(R"({"display": "no reference"})"));
 
   Json patient = Parse(kPatient);
-  EXPECT_EQ(Values("Patient.generalPractitioner.where(resolve() is Organization).reference", patient),
-            Texts{R"("Organization/org1")"});
+  EXPECT_EQ(
+      Values("Patient.generalPractitioner.where(resolve() is Organization).reference", patient),
+      Texts{R"("Organization/org1")"});
 }
 
 TEST(FhirPathTest, BooleanExpressionsUseThreeValuedLogic) {
   const char* expression = "Patient.deceased.exists() and Patient.deceased != false";
-  EXPECT_EQ(Values(expression, Parse(R"({"resourceType": "Patient", "deceasedBoolean": false})")), Texts{"false"});
-  EXPECT_EQ(Values(expression, Parse(R"({"resourceType": "Patient", "deceasedBoolean": true})")), Texts{"true"});
-  EXPECT_EQ(Values(expression, Parse(R"({"resourceType": "Patient", "deceasedDateTime": "2020-04-01"})")),
+  EXPECT_EQ(Values(expression, Parse(R"({"resourceType": "Patient", "deceasedBoolean": false})")),
+            Texts{"false"});
+  EXPECT_EQ(Values(expression, Parse(R"({"resourceType": "Patient", "deceasedBoolean": true})")),
             Texts{"true"});
+  EXPECT_EQ(
+      Values(expression, Parse(R"({"resourceType": "Patient", "deceasedDateTime": "2020-04-01"})")),
+      Texts{"true"});
   EXPECT_EQ(Values(expression, Parse(R"({"resourceType": "Patient"})")), Texts{"false"});
   EXPECT_EQ(Types(expression, Parse(R"({"resourceType": "Patient"})")), Texts{"boolean"});
 
@@ -181,7 +203,8 @@ TEST(FhirPathTest, BooleanExpressionsUseThreeValuedLogic) {
   EXPECT_EQ(Values("Patient.telecom.exists(system = 'email')", patient), Texts{"true"});
   EXPECT_EQ(Values("Patient.telecom.exists(system = 'fax')", patient), Texts{"false"});
   EXPECT_TRUE(Values("Patient.photo = 'x'", patient).empty());
-  EXPECT_TRUE(Values("Patient.photo.exists() or Patient.active", patient).empty()) << "false or unknown is unknown";
+  EXPECT_TRUE(Values("Patient.photo.exists() or Patient.active", patient).empty())
+      << "false or unknown is unknown";
   EXPECT_EQ(Values("Patient.name.exists() or Patient.active", patient), Texts{"true"});
 }
 
@@ -195,10 +218,12 @@ TEST(FhirPathTest, UnionKeepsEachValueOnce) {
 
 TEST(FhirPathTest, ExtensionSelectsByUrl) {
   Json patient = Parse(kPatient);
-  EXPECT_EQ(Values("Patient.extension('http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName').value",
+  EXPECT_EQ(Values("Patient.extension('http://hl7.org/fhir/StructureDefinition/"
+                   "patient-mothersMaidenName').value",
                    patient),
             Texts{R"("Eloisa Arevalo")"});
-  EXPECT_EQ(Types("Patient.extension('http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex').value",
+  EXPECT_EQ(Types("Patient.extension('http://hl7.org/fhir/us/core/StructureDefinition/"
+                  "us-core-birthsex').value",
                   patient),
             Texts{"code"});
   EXPECT_TRUE(Values("Patient.extension('http://example.org/none')", patient).empty());
@@ -218,8 +243,10 @@ TEST(FhirPathTest, LiteralsAndParentheses) {
   EXPECT_EQ(Values("'it\\'s'", patient), Texts{R"("it's")"});
   EXPECT_EQ(Values("12", patient), Texts{"12"});
   EXPECT_EQ(Values("(Patient.gender)", patient), Texts{R"("male")"});
-  EXPECT_EQ(Values("Patient.telecom.where(system = 'phone' and (use = 'work' or use = 'temp')).value", patient),
-            Texts{R"("555-000-1111")"});
+  EXPECT_EQ(
+      Values("Patient.telecom.where(system = 'phone' and (use = 'work' or use = 'temp')).value",
+             patient),
+      Texts{R"("555-000-1111")"});
   EXPECT_EQ(Values("Patient.`gender`", patient), Texts{R"("male")"});
 }
 
@@ -228,11 +255,13 @@ TEST(FhirPathTest, CompileRejectsUnsupportedConstructsNamingThem) {
     const char* expression;
     const char* named;
   };
-  for (const Case& c : {Case{"Patient.name.count()", "count()"}, Case{"Patient.birthDate < @2000", "'<'"},
-                        Case{"Observation.value + 1", "'+'"}, Case{"%resource.id", "'%'"},
-                        Case{"Patient.link.other.resolve()", "resolve()"}, Case{"Patient.name implies true", "implies"},
-                        Case{"Patient.name.where(", "end of expression"}, Case{"Patient.name)", "')'"},
-                        Case{"Patient.name['x']", "indexer"}, Case{"'open", "unterminated"}}) {
+  for (const Case& c :
+       {Case{"Patient.name.count()", "count()"}, Case{"Patient.birthDate < @2000", "'<'"},
+        Case{"Observation.value + 1", "'+'"}, Case{"%resource.id", "'%'"},
+        Case{"Patient.link.other.resolve()", "resolve()"},
+        Case{"Patient.name implies true", "implies"},
+        Case{"Patient.name.where(", "end of expression"}, Case{"Patient.name)", "')'"},
+        Case{"Patient.name['x']", "indexer"}, Case{"'open", "unterminated"}}) {
     Result<FhirPath> path = FhirPath::Compile(c.expression);
     ASSERT_FALSE(path.ok()) << c.expression;
     EXPECT_EQ(path.status().code(), StatusCode::kInvalidArgument);
@@ -247,11 +276,26 @@ TEST(FhirPathTest, KeepsTheExpressionText) {
 
 // The resource types issue 3 stores, each with the search parameters of the R4 specification.
 const std::vector<std::string>& StoredTypes() {
-  static const std::vector<std::string> kTypes = {
-      "Patient",           "Encounter",           "Condition",    "Procedure",      "Observation",
-      "DiagnosticReport",  "DocumentReference",   "Binary",       "MedicationRequest", "AllergyIntolerance",
-      "Immunization",      "ServiceRequest",      "CarePlan",     "Goal",           "Claim",
-      "ExplanationOfBenefit", "ImagingStudy",     "Organization", "Practitioner",   "Location"};
+  static const std::vector<std::string> kTypes = {"Patient",
+                                                  "Encounter",
+                                                  "Condition",
+                                                  "Procedure",
+                                                  "Observation",
+                                                  "DiagnosticReport",
+                                                  "DocumentReference",
+                                                  "Binary",
+                                                  "MedicationRequest",
+                                                  "AllergyIntolerance",
+                                                  "Immunization",
+                                                  "ServiceRequest",
+                                                  "CarePlan",
+                                                  "Goal",
+                                                  "Claim",
+                                                  "ExplanationOfBenefit",
+                                                  "ImagingStudy",
+                                                  "Organization",
+                                                  "Practitioner",
+                                                  "Location"};
   return kTypes;
 }
 

@@ -36,7 +36,9 @@ namespace {
 
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  std::size_t operator()(std::string_view text) const {
+    return std::hash<std::string_view>{}(text);
+  }
 };
 
 // Bounds the per-thread caches; the specification has a few hundred expressions per version.
@@ -51,7 +53,8 @@ class PathCache {
  public:
   // The compiled paths of `parameters`, in order (null for composite and special parameters and
   // empty expressions). Valid until the next call on the same thread.
-  Result<const std::vector<const FhirPath*>*> PathsOf(const std::vector<SearchParameterDef>& parameters) {
+  Result<const std::vector<const FhirPath*>*> PathsOf(
+      const std::vector<SearchParameterDef>& parameters) {
     if (by_list_.size() >= kMaxCachedLists) by_list_.clear();
     std::vector<Slot>& slots = by_list_[&parameters];
     slots.resize(parameters.size());
@@ -59,8 +62,8 @@ class PathCache {
     for (std::size_t i = 0; i < parameters.size(); ++i) {
       const SearchParameterDef& parameter = parameters[i];
       Slot& slot = slots[i];
-      if (parameter.type == SearchParamType::kComposite || parameter.type == SearchParamType::kSpecial ||
-          parameter.expression.empty()) {
+      if (parameter.type == SearchParamType::kComposite ||
+          parameter.type == SearchParamType::kSpecial || parameter.expression.empty()) {
         paths_[i] = nullptr;
         continue;
       }
@@ -108,7 +111,9 @@ const Json* Field(const Json& object, std::string_view name) {
   return it == object.end() ? nullptr : &*it;
 }
 
-std::string StringOrEmpty(const std::string* text) { return text == nullptr ? std::string() : *text; }
+std::string StringOrEmpty(const std::string* text) {
+  return text == nullptr ? std::string() : *text;
+}
 
 // ---- Dates ---------------------------------------------------------------------------------
 
@@ -130,7 +135,8 @@ std::int64_t DaysFromCivil(std::int64_t year, unsigned month, unsigned day) {
 bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 unsigned DaysInMonth(int year, unsigned month) {
-  static constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30,
+                                                     31, 31, 30, 31, 30, 31};
   return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
 }
 
@@ -165,7 +171,8 @@ std::optional<Interval> ParseFhirDate(std::string_view text) {
     return Interval{DaysFromCivil(year, 1, 1) * kSecondsPerDay * kMicrosPerSecond,
                     DaysFromCivil(year + 1, 1, 1) * kSecondsPerDay * kMicrosPerSecond};
   }
-  if (text[pos++] != '-' || !ReadDigits(text, &pos, 2, &month) || month < 1 || month > 12) return std::nullopt;
+  if (text[pos++] != '-' || !ReadDigits(text, &pos, 2, &month) || month < 1 || month > 12)
+    return std::nullopt;
   if (pos == text.size()) {
     int next_year = month == 12 ? year + 1 : year;
     unsigned next_month = month == 12 ? 1 : month + 1;
@@ -176,14 +183,16 @@ std::optional<Interval> ParseFhirDate(std::string_view text) {
       static_cast<unsigned>(day) > DaysInMonth(year, month)) {
     return std::nullopt;
   }
-  const std::int64_t day_start = DaysFromCivil(year, month, day) * kSecondsPerDay * kMicrosPerSecond;
+  const std::int64_t day_start =
+      DaysFromCivil(year, month, day) * kSecondsPerDay * kMicrosPerSecond;
   if (pos == text.size()) return Interval{day_start, day_start + kSecondsPerDay * kMicrosPerSecond};
 
   int hour = 0;
   int minute = 0;
   int second = 0;
   if (text[pos++] != 'T' || !ReadDigits(text, &pos, 2, &hour) || hour > 23) return std::nullopt;
-  if (pos >= text.size() || text[pos++] != ':' || !ReadDigits(text, &pos, 2, &minute) || minute > 59) {
+  if (pos >= text.size() || text[pos++] != ':' || !ReadDigits(text, &pos, 2, &minute) ||
+      minute > 59) {
     return std::nullopt;
   }
   std::int64_t width = 60 * kMicrosPerSecond;  // a time without seconds covers its minute
@@ -226,7 +235,9 @@ std::optional<Interval> ParseFhirDate(std::string_view text) {
       return std::nullopt;
     }
   }
-  const std::int64_t low = day_start + ((hour * 3600 + minute * 60 + second) - offset_seconds) * kMicrosPerSecond + fraction;
+  const std::int64_t low =
+      day_start + ((hour * 3600 + minute * 60 + second) - offset_seconds) * kMicrosPerSecond +
+      fraction;
   return Interval{low, low + width};
 }
 
@@ -235,14 +246,16 @@ std::optional<Interval> ParseFhirDate(std::string_view text) {
 // ContactPoint.system codes (http://hl7.org/fhir/R4/valueset-contact-point-system.html): an
 // object with one of these as `system` is a ContactPoint, not an Identifier.
 bool IsContactPointSystem(std::string_view system) {
-  static constexpr std::array<std::string_view, 7> kSystems = {"phone", "fax", "email", "pager", "url", "sms", "other"};
+  static constexpr std::array<std::string_view, 7> kSystems = {"phone", "fax", "email", "pager",
+                                                               "url",   "sms", "other"};
   for (std::string_view known : kSystems) {
     if (known == system) return true;
   }
   return false;
 }
 
-void AddToken(const std::string& param, const std::string* system, const std::string* code, IndexEntries* out) {
+void AddToken(const std::string& param, const std::string* system, const std::string* code,
+              IndexEntries* out) {
   if (code == nullptr || code->empty()) return;
   out->tokens.push_back(TokenEntry{param, StringOrEmpty(system), *code});
 }
@@ -265,9 +278,11 @@ void ExtractToken(const std::string& param, const PathValue& value, IndexEntries
     default:
       return;
   }
-  if (const Json* coding = Field(json, "coding"); coding != nullptr && coding->is_array()) {  // CodeableConcept
+  if (const Json* coding = Field(json, "coding");
+      coding != nullptr && coding->is_array()) {  // CodeableConcept
     for (const Json& each : *coding) {
-      if (each.is_object()) AddToken(param, StringField(each, "system"), StringField(each, "code"), out);
+      if (each.is_object())
+        AddToken(param, StringField(each, "system"), StringField(each, "code"), out);
     }
     return;
   }
@@ -275,9 +290,11 @@ void ExtractToken(const std::string& param, const PathValue& value, IndexEntries
     AddToken(param, StringField(json, "system"), code, out);
     return;
   }
-  if (const std::string* identifier_value = StringField(json, "value"); identifier_value != nullptr) {
+  if (const std::string* identifier_value = StringField(json, "value");
+      identifier_value != nullptr) {
     const std::string* system = StringField(json, "system");
-    bool contact_point = value.type == "ContactPoint" || (system != nullptr && IsContactPointSystem(*system));
+    bool contact_point =
+        value.type == "ContactPoint" || (system != nullptr && IsContactPointSystem(*system));
     AddToken(param, contact_point ? nullptr : system, identifier_value, out);
   }
 }
@@ -292,7 +309,8 @@ void AddString(const std::string& param, const Json& json, IndexEntries* out) {
 // The parts of a HumanName or an Address a string search matches.
 bool IsStringPart(std::string_view key) {
   static constexpr std::array<std::string_view, 11> kParts = {
-      "city", "country", "district", "family", "given", "line", "postalCode", "prefix", "state", "suffix", "text"};
+      "city",       "country", "district", "family", "given", "line",
+      "postalCode", "prefix",  "state",    "suffix", "text"};
   for (std::string_view part : kParts) {
     if (part == key) return true;
   }
@@ -339,7 +357,8 @@ void ExtractDate(const std::string& param, const PathValue& value, IndexEntries*
     out->dates.push_back(DateEntry{param, from ? from->low : kOpenLow, to ? to->high : kOpenHigh});
     return;
   }
-  if (const Json* events = Field(json, "event"); events != nullptr && events->is_array()) {  // Timing
+  if (const Json* events = Field(json, "event");
+      events != nullptr && events->is_array()) {  // Timing
     for (const Json& event : *events) AddDate(param, event, out);
   }
 }
@@ -366,7 +385,7 @@ void AddReference(const std::string& param, const std::string& url, IndexEntries
   ReferenceEntry entry{param, {}, {}, url};
   std::string_view text = url;
   if (!text.starts_with("urn:") && !text.starts_with("#")) {
-    text = text.substr(0, text.find('|'));  // canonical version
+    text = text.substr(0, text.find('|'));   // canonical version
     std::array<std::string_view, 4> last{};  // the last path segments, last[0] the final one
     std::size_t count = 0;
     while (!text.empty() && count < last.size()) {
@@ -388,7 +407,8 @@ void ExtractReference(const std::string& param, const PathValue& value, IndexEnt
   if (json.is_string()) {
     AddReference(param, json.get_ref<const std::string&>(), out);
   } else if (json.is_object()) {
-    if (const std::string* reference = StringField(json, "reference")) AddReference(param, *reference, out);
+    if (const std::string* reference = StringField(json, "reference"))
+      AddReference(param, *reference, out);
   }
 }
 
@@ -397,7 +417,8 @@ void ExtractQuantity(const std::string& param, const PathValue& value, IndexEntr
   if (!json.is_object() || value.type == "SampledData" || value.type == "Range") return;
   const Json* number = Field(json, "value");
   if (number == nullptr || !number->is_number()) return;
-  QuantityEntry entry{param, number->get<double>(), {}, {}, StringOrEmpty(StringField(json, "unit"))};
+  QuantityEntry entry{
+      param, number->get<double>(), {}, {}, StringOrEmpty(StringField(json, "unit"))};
   if (const std::string* currency = StringField(json, "currency")) {  // Money
     entry.system = "urn:iso:std:iso:4217";
     entry.code = *currency;
@@ -409,7 +430,8 @@ void ExtractQuantity(const std::string& param, const PathValue& value, IndexEntr
 }
 
 void ExtractNumber(const std::string& param, const PathValue& value, IndexEntries* out) {
-  if (value.value->is_number()) out->numbers.push_back(NumberEntry{param, value.value->get<double>()});
+  if (value.value->is_number())
+    out->numbers.push_back(NumberEntry{param, value.value->get<double>()});
 }
 
 void ExtractUri(const std::string& param, const PathValue& value, IndexEntries* out) {
@@ -438,9 +460,9 @@ void DropRepeats(std::vector<Entry>& entries, std::size_t from, Same same) {
 
 // Latin-1 Supplement U+00C0..U+00FF folded to ASCII; "" marks a separator (× and ÷).
 constexpr std::array<std::string_view, 64> kLatin1Letters = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",   // C0..CF
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",   // C0..CF
     "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "ss",  // D0..DF
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",   // E0..EF
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",   // E0..EF
     "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "y",   // F0..FF
 };
 
@@ -450,10 +472,11 @@ struct FoldRun {
   std::string_view letters;
 };
 constexpr std::array kLatinExtendedARuns = {
-    FoldRun{6, "a"}, FoldRun{8, "c"},  FoldRun{4, "d"},  FoldRun{10, "e"}, FoldRun{8, "g"}, FoldRun{4, "h"},
-    FoldRun{10, "i"}, FoldRun{2, "ij"}, FoldRun{2, "j"}, FoldRun{3, "k"},  FoldRun{10, "l"}, FoldRun{9, "n"},
-    FoldRun{6, "o"}, FoldRun{2, "oe"}, FoldRun{6, "r"},  FoldRun{8, "s"},  FoldRun{6, "t"}, FoldRun{12, "u"},
-    FoldRun{2, "w"}, FoldRun{3, "y"},  FoldRun{6, "z"},  FoldRun{1, "s"},
+    FoldRun{6, "a"},  FoldRun{8, "c"},  FoldRun{4, "d"},  FoldRun{10, "e"}, FoldRun{8, "g"},
+    FoldRun{4, "h"},  FoldRun{10, "i"}, FoldRun{2, "ij"}, FoldRun{2, "j"},  FoldRun{3, "k"},
+    FoldRun{10, "l"}, FoldRun{9, "n"},  FoldRun{6, "o"},  FoldRun{2, "oe"}, FoldRun{6, "r"},
+    FoldRun{8, "s"},  FoldRun{6, "t"},  FoldRun{12, "u"}, FoldRun{2, "w"},  FoldRun{3, "y"},
+    FoldRun{6, "z"},  FoldRun{1, "s"},
 };
 constexpr int kLatinExtendedACount = 128;
 
@@ -465,7 +488,8 @@ constexpr std::array<std::string_view, kLatinExtendedACount> BuildLatinExtendedA
   }
   return table;
 }
-constexpr std::array<std::string_view, kLatinExtendedACount> kLatinExtendedALetters = BuildLatinExtendedA();
+constexpr std::array<std::string_view, kLatinExtendedACount> kLatinExtendedALetters =
+    BuildLatinExtendedA();
 static_assert([] {
   int total = 0;
   for (const FoldRun& run : kLatinExtendedARuns) total += run.count;
@@ -551,11 +575,14 @@ Fold FoldNonAscii(char32_t c) {
   }
   if (c >= 0x100 && c <= 0x17F) return Fold{FoldKind::kLetters, kLatinExtendedALetters[c - 0x100]};
   if (c >= 0x300 && c <= 0x36F) return Fold{FoldKind::kDrop, {}};  // combining diacritical marks
-  if (c < 0xC0 || (c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F) || c == 0xFEFF || c == 0xFFFD) {
-    return Fold{FoldKind::kSeparator, {}};  // Latin-1 punctuation, general punctuation, CJK punctuation
+  if (c < 0xC0 || (c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F) || c == 0xFEFF ||
+      c == 0xFFFD) {
+    return Fold{FoldKind::kSeparator,
+                {}};  // Latin-1 punctuation, general punctuation, CJK punctuation
   }
-  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return Fold{FoldKind::kCodePoint, {}, c + 0x20};  // Greek
-  if (c >= 0x410 && c <= 0x42F) return Fold{FoldKind::kCodePoint, {}, c + 0x20};                // Cyrillic
+  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
+    return Fold{FoldKind::kCodePoint, {}, c + 0x20};                              // Greek
+  if (c >= 0x410 && c <= 0x42F) return Fold{FoldKind::kCodePoint, {}, c + 0x20};  // Cyrillic
   if (c >= 0x400 && c <= 0x40F) return Fold{FoldKind::kCodePoint, {}, c + 0x50};
   return Fold{FoldKind::kCodePoint, {}, c};
 }
@@ -613,7 +640,8 @@ std::string NormalizeForSearch(std::string_view text) {
   return out;
 }
 
-Result<IndexEntries> ExtractIndexEntries(const Json& resource, const std::vector<SearchParameterDef>& parameters) {
+Result<IndexEntries> ExtractIndexEntries(const Json& resource,
+                                         const std::vector<SearchParameterDef>& parameters) {
   thread_local PathCache cache;
   CUSTOS_ASSIGN_OR_RETURN(const std::vector<const FhirPath*>* paths, cache.PathsOf(parameters));
   IndexEntries entries;
@@ -631,14 +659,16 @@ Result<IndexEntries> ExtractIndexEntries(const Json& resource, const std::vector
       case SearchParamType::kToken: {
         std::size_t from = entries.tokens.size();
         for (const PathValue& value : values) ExtractToken(param, value, &entries);
-        DropRepeats(entries.tokens, from,
-                    [](const TokenEntry& a, const TokenEntry& b) { return a.code == b.code && a.system == b.system; });
+        DropRepeats(entries.tokens, from, [](const TokenEntry& a, const TokenEntry& b) {
+          return a.code == b.code && a.system == b.system;
+        });
         break;
       }
       case SearchParamType::kString: {
         std::size_t from = entries.strings.size();
         for (const PathValue& value : values) ExtractString(param, value, &entries);
-        DropRepeats(entries.strings, from, [](const StringEntry& a, const StringEntry& b) { return a.exact == b.exact; });
+        DropRepeats(entries.strings, from,
+                    [](const StringEntry& a, const StringEntry& b) { return a.exact == b.exact; });
         break;
       }
       case SearchParamType::kDate:
@@ -647,8 +677,9 @@ Result<IndexEntries> ExtractIndexEntries(const Json& resource, const std::vector
       case SearchParamType::kReference: {
         std::size_t from = entries.references.size();
         for (const PathValue& value : values) ExtractReference(param, value, &entries);
-        DropRepeats(entries.references, from,
-                    [](const ReferenceEntry& a, const ReferenceEntry& b) { return a.url == b.url; });
+        DropRepeats(entries.references, from, [](const ReferenceEntry& a, const ReferenceEntry& b) {
+          return a.url == b.url;
+        });
         break;
       }
       case SearchParamType::kQuantity:

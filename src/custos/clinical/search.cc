@@ -479,6 +479,33 @@ Result<Include> ParseInclude(const Definitions& definitions, const std::string& 
 
 }  // namespace
 
+// WHERE clause of a plain search (no paging, sorting or includes): the matching current resources.
+Result<std::string> PlainWhere(const Definitions& definitions, storage::Backend backend, const std::string& type,
+                               const QueryParameters& parameters, SqlBuilder& sql) {
+  ConditionBuilder builder(definitions, sql, backend);
+  std::string where = "r.resource_type = " + sql.Bind(type) + " AND r.deleted = 0";
+  for (const auto& [name, value] : parameters) {
+    CUSTOS_ASSIGN_OR_RETURN(Condition condition, builder.Build(type, name, value, true));
+    where += std::string(condition.negated ? " AND NOT EXISTS (" : " AND EXISTS (") + condition.subquery +
+             " AND x.rid = r.rid)";
+  }
+  return where;
+}
+
+Result<std::vector<std::string>> Search::MatchIds(storage::Transaction& tx, const std::string& resource_type,
+                                                  const QueryParameters& parameters) const {
+  SqlBuilder sql;
+  CUSTOS_ASSIGN_OR_RETURN(const std::string where,
+                          PlainWhere(definitions_, tx.backend(), resource_type, parameters, sql));
+  std::vector<std::string> ids;
+  CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT r.id FROM resources r WHERE " + where + " LIMIT 2", sql.params,
+                                  [&](const storage::Row& row) {
+                                    ids.push_back(row.String(0));
+                                    return true;
+                                  }));
+  return ids;
+}
+
 Search::Search(storage::Database& database, audit::AuditSink& audit, const Definitions& definitions)
     : database_(database), audit_(audit), definitions_(definitions) {}
 

@@ -45,6 +45,11 @@ class Search {
   Result<SearchResult> Run(const RequestContext& context, const std::string& resource_type,
                            const QueryParameters& parameters);
 
+  // For conditional operations: the ids of at most two current resources matching plain search
+  // parameters, inside the caller's transaction (which audits what it then does).
+  Result<std::vector<std::string>> MatchIds(storage::Transaction& tx, const std::string& resource_type,
+                                            const QueryParameters& parameters) const;
+
  private:
   storage::Database& database_;
   audit::AuditSink& audit_;

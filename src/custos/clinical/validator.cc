@@ -44,16 +44,26 @@ enum class Primitive : std::uint8_t {
 
 Primitive PrimitiveNamed(std::string_view name) {
   static constexpr std::pair<std::string_view, Primitive> kNames[] = {
-      {"boolean", Primitive::kBoolean},   {"integer", Primitive::kInteger},
-      {"positiveInt", Primitive::kPositiveInt}, {"unsignedInt", Primitive::kUnsignedInt},
-      {"decimal", Primitive::kDecimal},   {"string", Primitive::kString},
-      {"markdown", Primitive::kMarkdown}, {"xhtml", Primitive::kXhtml},
-      {"code", Primitive::kCode},         {"id", Primitive::kId},
-      {"uri", Primitive::kUri},           {"url", Primitive::kUri},
-      {"canonical", Primitive::kUri},     {"oid", Primitive::kOid},
-      {"uuid", Primitive::kUuid},         {"date", Primitive::kDate},
-      {"dateTime", Primitive::kDateTime}, {"instant", Primitive::kInstant},
-      {"time", Primitive::kTime},         {"base64Binary", Primitive::kBase64Binary},
+      {"boolean", Primitive::kBoolean},
+      {"integer", Primitive::kInteger},
+      {"positiveInt", Primitive::kPositiveInt},
+      {"unsignedInt", Primitive::kUnsignedInt},
+      {"decimal", Primitive::kDecimal},
+      {"string", Primitive::kString},
+      {"markdown", Primitive::kMarkdown},
+      {"xhtml", Primitive::kXhtml},
+      {"code", Primitive::kCode},
+      {"id", Primitive::kId},
+      {"uri", Primitive::kUri},
+      {"url", Primitive::kUri},
+      {"canonical", Primitive::kUri},
+      {"oid", Primitive::kOid},
+      {"uuid", Primitive::kUuid},
+      {"date", Primitive::kDate},
+      {"dateTime", Primitive::kDateTime},
+      {"instant", Primitive::kInstant},
+      {"time", Primitive::kTime},
+      {"base64Binary", Primitive::kBase64Binary},
   };
   for (const auto& [text, primitive] : kNames) {
     if (text == name) return primitive;
@@ -61,10 +71,12 @@ Primitive PrimitiveNamed(std::string_view name) {
   return Primitive::kNone;
 }
 
-// ---- primitive formats -------------------------------------------------------------------------
+// ---- primitive formats ----
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 // White space or a control character (uri, id and reference tokens allow neither).
 bool IsBlankOrControl(char c) { return static_cast<unsigned char>(c) <= ' ' || c == '\x7f'; }
 bool IsLowerHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
@@ -150,7 +162,8 @@ bool IsCode(std::string_view s) {
 bool IsId(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    bool ok = IsDigit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '.';
+    bool ok =
+        IsDigit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -192,7 +205,8 @@ bool IsBase64(std::string_view s) {
   size_t padding = 0;
   for (char c : s) {
     if (IsSpace(c)) continue;
-    bool alphabet = IsDigit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '+' || c == '/';
+    bool alphabet =
+        IsDigit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '+' || c == '/';
     if (c == '=') {
       ++padding;
     } else if (!alphabet || padding > 0) {
@@ -214,11 +228,13 @@ const char* PrimitiveProblem(Primitive primitive, const Json& value) {
     case Primitive::kPositiveInt:
     case Primitive::kUnsignedInt: {
       if (!value.is_number_integer()) return "must be a JSON integer";
-      std::int64_t number = value.is_number_unsigned()
-                                ? static_cast<std::int64_t>(std::min<std::uint64_t>(
-                                      value.get<std::uint64_t>(), std::numeric_limits<std::int64_t>::max()))
-                                : value.get<std::int64_t>();
-      if (number > std::numeric_limits<std::int32_t>::max() || number < std::numeric_limits<std::int32_t>::min()) {
+      std::int64_t number =
+          value.is_number_unsigned()
+              ? static_cast<std::int64_t>(std::min<std::uint64_t>(
+                    value.get<std::uint64_t>(), std::numeric_limits<std::int64_t>::max()))
+              : value.get<std::int64_t>();
+      if (number > std::numeric_limits<std::int32_t>::max() ||
+          number < std::numeric_limits<std::int32_t>::min()) {
         return "is out of the 32-bit integer range";
       }
       if (primitive == Primitive::kPositiveInt && number < 1) return "must be a positive integer";
@@ -238,7 +254,8 @@ const char* PrimitiveProblem(Primitive primitive, const Json& value) {
     case Primitive::kXhtml:
       return s.empty() ? "must not be empty" : nullptr;
     case Primitive::kCode:
-      return IsCode(s) ? nullptr : "is not a valid code (no leading, trailing or repeated white space)";
+      return IsCode(s) ? nullptr
+                       : "is not a valid code (no leading, trailing or repeated white space)";
     case Primitive::kId:
       return IsId(s) ? nullptr : "is not a valid id (1-64 of A-Z a-z 0-9 - .)";
     case Primitive::kUri:
@@ -250,14 +267,18 @@ const char* PrimitiveProblem(Primitive primitive, const Json& value) {
     case Primitive::kDate: {
       bool full = false;
       size_t length = ScanDate(s, full);
-      return length != 0 && length == s.size() ? nullptr : "is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD)";
+      return length != 0 && length == s.size()
+                 ? nullptr
+                 : "is not a valid date (YYYY, YYYY-MM or YYYY-MM-DD)";
     }
     case Primitive::kDateTime:
       return IsDateTime(s, false) ? nullptr
                                   : "is not a valid dateTime (YYYY, YYYY-MM, YYYY-MM-DD or "
                                     "YYYY-MM-DDThh:mm:ss with a time zone)";
     case Primitive::kInstant:
-      return IsDateTime(s, true) ? nullptr : "is not a valid instant (YYYY-MM-DDThh:mm:ss(.sss) with a time zone)";
+      return IsDateTime(s, true)
+                 ? nullptr
+                 : "is not a valid instant (YYYY-MM-DDThh:mm:ss(.sss) with a time zone)";
     case Primitive::kTime: {
       size_t end = ScanTime(s, 0);
       return end != 0 && end == s.size() ? nullptr : "is not a valid time (hh:mm:ss)";
@@ -271,7 +292,8 @@ const char* PrimitiveProblem(Primitive primitive, const Json& value) {
 
 bool IsResourceTypeName(std::string_view s) {
   if (s.empty() || s[0] < 'A' || s[0] > 'Z') return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); });
 }
 
 // Null when `reference` is a valid Reference.reference for an element whose targets are
@@ -281,10 +303,14 @@ bool IsResourceTypeName(std::string_view s) {
 const char* ReferenceProblem(std::string_view reference, const std::vector<std::string>* targets) {
   if (reference.empty()) return "must not be empty";
   if (reference[0] == '#') {
-    return reference.size() == 1 || IsId(reference.substr(1)) ? nullptr : "is not a valid contained reference";
+    return reference.size() == 1 || IsId(reference.substr(1))
+               ? nullptr
+               : "is not a valid contained reference";
   }
-  if (reference.starts_with("urn:uuid:")) return IsUuid(reference) ? nullptr : "is not a valid urn:uuid reference";
-  if (reference.starts_with("urn:oid:")) return IsOid(reference) ? nullptr : "is not a valid urn:oid reference";
+  if (reference.starts_with("urn:uuid:"))
+    return IsUuid(reference) ? nullptr : "is not a valid urn:uuid reference";
+  if (reference.starts_with("urn:oid:"))
+    return IsOid(reference) ? nullptr : "is not a valid urn:oid reference";
   if (!IsUri(reference)) return "must not contain white space";
   size_t scheme = reference.find("://");
   if (scheme != std::string_view::npos && scheme > 0 && reference.find('/') > scheme) {
@@ -310,7 +336,8 @@ const char* ReferenceProblem(std::string_view reference, const std::vector<std::
   }
   if (targets != nullptr && !targets->empty()) {
     bool allowed = false;
-    for (const std::string& target : *targets) allowed = allowed || target == "Resource" || target == type;
+    for (const std::string& target : *targets)
+      allowed = allowed || target == "Resource" || target == type;
     if (!allowed) return "points to a resource type this element does not allow";
   }
   return nullptr;
@@ -318,7 +345,8 @@ const char* ReferenceProblem(std::string_view reference, const std::vector<std::
 
 std::string Capitalized(std::string_view name) {
   std::string out(name);
-  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 'a' + 'A');
+  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z')
+    out[0] = static_cast<char>(out[0] - 'a' + 'A');
   return out;
 }
 
@@ -328,7 +356,7 @@ constexpr size_t kMaxIssues = 100;
 
 }  // namespace
 
-// ---- lookup tables -------------------------------------------------------------------------------
+// ---- lookup tables ----
 
 class ValidatorIndex {
  public:
@@ -336,14 +364,14 @@ class ValidatorIndex {
 
   // What one JSON key of an object holds.
   struct Slot {
-    std::string key;                 // "name", "valueQuantity"
+    std::string key;  // "name", "valueQuantity"
     const ElementDef* element = nullptr;
     std::uint16_t element_index = 0;  // among the context's elements (cardinality, choice)
     bool choice = false;
     Kind kind = Kind::kComplex;
     Primitive primitive = Primitive::kNone;
-    int context = -1;             // kComplex: the children; kPrimitive: the `_key` object (id, extension)
-    std::string_view type_name;   // for messages
+    int context = -1;  // kComplex: the children; kPrimitive: the `_key` object (id, extension)
+    std::string_view type_name;                                   // for messages
     const std::unordered_set<std::string_view>* codes = nullptr;  // required binding of a code
   };
 
@@ -363,7 +391,8 @@ class ValidatorIndex {
   static size_t Hash(std::string_view key) {
     if (key.empty()) return 0;
     auto at = [&](size_t i) { return static_cast<size_t>(static_cast<unsigned char>(key[i])); };
-    return key.size() * 131 + at(0) * 31 + at(key.size() - 1) * 7 + at(key.size() / 2) * 3 + at(key.size() * 3 / 4);
+    return key.size() * 131 + at(0) * 31 + at(key.size() - 1) * 7 + at(key.size() / 2) * 3 +
+           at(key.size() * 3 / 4);
   }
 
   explicit ValidatorIndex(const Definitions& definitions);
@@ -405,9 +434,9 @@ ValidatorIndex::ValidatorIndex(const Definitions& definitions) : definitions_(de
     if (const TypeDef* type = definitions_.Type(name)) pending.push_back(type);
   };
   for (const std::string& name : definitions_.StoredResourceTypes()) enqueue(name);
-  for (std::string_view name : {"Bundle", "Coverage", "Provenance", "Medication", "Device", "CareTeam",
-                                "PractitionerRole", "RelatedPerson", "MedicationAdministration", "SupplyDelivery",
-                                "Element", "Extension"}) {
+  for (std::string_view name :
+       {"Bundle", "Coverage", "Provenance", "Medication", "Device", "CareTeam", "PractitionerRole",
+        "RelatedPerson", "MedicationAdministration", "SupplyDelivery", "Element", "Extension"}) {
     enqueue(name);
   }
   for (size_t i = 0; i < pending.size(); ++i) {
@@ -471,7 +500,8 @@ int ValidatorIndex::Build(const TypeDef& type) {
     } else if (by_path.contains(element.path)) {
       base.kind = Kind::kComplex;  // BackboneElement (or Element) with children listed here
       base.context = by_path.find(element.path)->second;
-      base.type_name = element.types.empty() ? std::string_view("BackboneElement") : element.types.front();
+      base.type_name =
+          element.types.empty() ? std::string_view("BackboneElement") : element.types.front();
       base.key = name;
       slots.push_back(base);
     } else {
@@ -485,14 +515,18 @@ int ValidatorIndex::Build(const TypeDef& type) {
         } else if (Primitive primitive = PrimitiveNamed(code); primitive != Primitive::kNone) {
           slot.kind = Kind::kPrimitive;
           // Resource.id is written as a string in the snapshots; the specification means id.
-          slot.primitive = type.is_resource && element.path == type.name + ".id" ? Primitive::kId : primitive;
-          if (const TypeDef* primitive_type = definitions_.Type(code)) slot.context = Build(*primitive_type);
+          slot.primitive =
+              type.is_resource && element.path == type.name + ".id" ? Primitive::kId : primitive;
+          if (const TypeDef* primitive_type = definitions_.Type(code))
+            slot.context = Build(*primitive_type);
           if (primitive == Primitive::kCode && !element.required_value_set.empty()) {
             auto it = codes_.find(element.required_value_set);
             if (it == codes_.end()) {
-              if (const std::vector<std::string>* codes = definitions_.ValueSetCodes(element.required_value_set)) {
-                it = codes_.emplace(element.required_value_set,
-                                    std::unordered_set<std::string_view>(codes->begin(), codes->end()))
+              if (const std::vector<std::string>* codes =
+                      definitions_.ValueSetCodes(element.required_value_set)) {
+                it = codes_
+                         .emplace(element.required_value_set, std::unordered_set<std::string_view>(
+                                                                  codes->begin(), codes->end()))
                          .first;
               }
             }
@@ -525,7 +559,7 @@ int ValidatorIndex::Build(const TypeDef& type) {
   return root;
 }
 
-// ---- the walk --------------------------------------------------------------------------------------
+// ---- the walk ----
 
 namespace {
 
@@ -590,7 +624,8 @@ class Walk {
   void Report(const char* code, std::string message) {
     if (issues_.size() > kMaxIssues) return;
     if (issues_.size() == kMaxIssues) {
-      issues_.push_back({"error", "too-costly", Expression(), "too many issues; the rest are not reported"});
+      issues_.push_back(
+          {"error", "too-costly", Expression(), "too many issues; the rest are not reported"});
       return;
     }
     issues_.push_back({"error", code, Expression(), std::move(message)});
@@ -612,7 +647,8 @@ class Walk {
       if (context.resource_root && key == "resourceType") continue;
       if (context.reference && key == "reference") reference = &value;
       const bool extension = !key.empty() && key[0] == '_';
-      const Index::Slot* slot = index_.Find(context_id, extension ? std::string_view(key).substr(1) : key);
+      const Index::Slot* slot =
+          index_.Find(context_id, extension ? std::string_view(key).substr(1) : key);
       if (slot == nullptr || (extension && slot->kind != Index::Kind::kPrimitive)) {
         Push(key);
         Report("structure", "unknown element '" + key + "' in " + context.path);
@@ -621,7 +657,8 @@ class Walk {
       }
       if (!extension && slot->choice && valued[slot->element_index]) {
         Push(key);
-        Report("structure", "only one type of choice element " + slot->element->path + " may appear");
+        Report("structure",
+               "only one type of choice element " + slot->element->path + " may appear");
         Pop();
       }
       present[slot->element_index] = true;
@@ -643,7 +680,8 @@ class Walk {
     if (reference != nullptr && owner != nullptr) {
       // An empty or non-string reference has been reported as a string already.
       if (reference->is_string() && !reference->get_ref<const std::string&>().empty()) {
-        const char* problem = ReferenceProblem(reference->get_ref<const std::string&>(), &owner->reference_targets);
+        const char* problem =
+            ReferenceProblem(reference->get_ref<const std::string&>(), &owner->reference_targets);
         if (problem != nullptr) {
           Push("reference");
           Report("value", "reference '" + reference->get<std::string>() + "' " + problem);
@@ -654,7 +692,8 @@ class Walk {
   }
 
   // The value of `key`, with the element's cardinality.
-  void Element(const Index::Slot& slot, const std::string& key, const Json& value, const Json& parent) {
+  void Element(const Index::Slot& slot, const std::string& key, const Json& value,
+               const Json& parent) {
     const ElementDef& element = *slot.element;
     if (element.max == 1) {
       if (value.is_array()) {
@@ -682,12 +721,14 @@ class Walk {
     }
     if (element.max > 1 && value.size() > static_cast<size_t>(element.max)) {
       Push(key);
-      Report("structure", element.path + " takes at most " + std::to_string(element.max) + " values");
+      Report("structure",
+             element.path + " takes at most " + std::to_string(element.max) + " values");
       Pop();
     }
     if (element.min > 1 && value.size() < static_cast<size_t>(element.min)) {
       Push(key);
-      Report("required", element.path + " needs at least " + std::to_string(element.min) + " values");
+      Report("required",
+             element.path + " needs at least " + std::to_string(element.min) + " values");
       Pop();
     }
     std::int64_t index = 0;
@@ -695,7 +736,8 @@ class Walk {
       Push(key, index++);
       if (item.is_null() && slot.kind == Index::Kind::kPrimitive) {
         // A null stands in for a value whose extension is in the `_key` array at the same place.
-        if (!parent.contains("_" + key)) Report("structure", "null is only allowed with a matching _" + key);
+        if (!parent.contains("_" + key))
+          Report("structure", "null is only allowed with a matching _" + key);
       } else {
         Item(slot, item);
       }
@@ -712,7 +754,8 @@ class Walk {
           return;
         }
         if (slot.codes != nullptr && !slot.codes->contains(value.get_ref<const std::string&>())) {
-          Report("code-invalid", "code '" + value.get<std::string>() + "' is not in the required value set " +
+          Report("code-invalid", "code '" + value.get<std::string>() +
+                                     "' is not in the required value set " +
                                      slot.element->required_value_set);
         }
         return;
@@ -772,8 +815,9 @@ class Walk {
 }  // namespace
 
 Validator::Validator(const Definitions& definitions) : definitions_(definitions) {
-  if (&definitions == &Definitions::R4()) {
-    static const std::shared_ptr<const ValidatorIndex> r4 = std::make_shared<ValidatorIndex>(Definitions::R4());
+  if (&definitions_ == &Definitions::R4()) {
+    static const std::shared_ptr<const ValidatorIndex> r4 =
+        std::make_shared<ValidatorIndex>(Definitions::R4());
     index_ = r4;
   } else {
     index_ = std::make_shared<ValidatorIndex>(definitions);

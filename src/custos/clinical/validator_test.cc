@@ -17,12 +17,15 @@ using ::testing::IsEmpty;
 // tests/data/fhir/synthea: three Synthea bundles (see the README there).
 std::filesystem::path SyntheaFolder() {
   constexpr const char* kFolder = "tests/data/fhir/synthea";
-  if (const char* source = std::getenv("CUSTOS_SOURCE_DIR")) return std::filesystem::path(source) / kFolder;
+  if (const char* source = std::getenv("CUSTOS_SOURCE_DIR"))
+    return std::filesystem::path(source) / kFolder;
   // Run by hand: look upwards from the test binary, then from the working directory.
   std::error_code error;
-  for (std::filesystem::path start : {std::filesystem::read_symlink("/proc/self/exe", error).parent_path(),
-                                      std::filesystem::current_path(error)}) {
-    for (std::filesystem::path dir = start; !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+  for (const std::filesystem::path& start :
+       {std::filesystem::read_symlink("/proc/self/exe", error).parent_path(),
+        std::filesystem::current_path(error)}) {
+    for (std::filesystem::path dir = start; !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path()) {
       if (std::filesystem::exists(dir / kFolder)) return dir / kFolder;
     }
   }
@@ -115,12 +118,14 @@ TEST_F(ValidatorTest, ReportsUnknownElements) {
   ValidationIssue issue = OnlyIssue(R"({"resourceType": "Patient", "nickname": "Al"})");
   EXPECT_EQ(issue.code, "structure");
   EXPECT_EQ(issue.expression, "Patient.nickname");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"family": "A", "surname": "B"}]})").expression,
+  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"family": "A", "surname": "B"}]})")
+                .expression,
             "Patient.name[0].surname");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "contact": [{}, {"nick": "x"}]})").expression,
             "Patient.contact[1].nick");
   // resourceType is only known at a resource's root.
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"resourceType": "HumanName"}]})").expression,
+  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"resourceType": "HumanName"}]})")
+                .expression,
             "Patient.name[0].resourceType");
 }
 
@@ -129,9 +134,11 @@ TEST_F(ValidatorTest, ReportsWrongPrimitiveFormats) {
   EXPECT_EQ(issue.code, "value");
   EXPECT_EQ(issue.expression, "Patient.birthDate");
   EXPECT_THAT(issue.message, ::testing::HasSubstr("1990-13-45"));
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "active": "true"})").expression, "Patient.active");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"given": ["Ann", ""]}]})").expression,
-            "Patient.name[0].given[1]");
+  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "active": "true"})").expression,
+            "Patient.active");
+  EXPECT_EQ(
+      OnlyIssue(R"({"resourceType": "Patient", "name": [{"given": ["Ann", ""]}]})").expression,
+      "Patient.name[0].given[1]");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"given": [7]}]})").expression,
             "Patient.name[0].given[0]");
 }
@@ -146,7 +153,9 @@ TEST_F(ValidatorTest, ReportsCodesOutsideARequiredValueSet) {
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"use": "nick"}]})").expression,
             "Patient.name[0].use");
   // Bindings that are not required are not checked.
-  EXPECT_THAT(Validate(R"({"resourceType": "Patient", "maritalStatus": {"coding": [{"code": "zz"}]}})"), IsEmpty());
+  EXPECT_THAT(
+      Validate(R"({"resourceType": "Patient", "maritalStatus": {"coding": [{"code": "zz"}]}})"),
+      IsEmpty());
 }
 
 TEST_F(ValidatorTest, ReportsMissingRequiredElements) {
@@ -155,11 +164,15 @@ TEST_F(ValidatorTest, ReportsMissingRequiredElements) {
   EXPECT_EQ(issues[0].code, "required");
   EXPECT_EQ(issues[0].expression, "Observation.status");
   EXPECT_EQ(issues[1].expression, "Observation.code");
-  EXPECT_THAT(Validate(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"}})"), IsEmpty());
+  EXPECT_THAT(
+      Validate(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"}})"),
+      IsEmpty());
   // In datatypes and backbone elements too.
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "extension": [{"valueString": "x"}]})").expression,
-            "Patient.extension[0].url");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "communication": [{"preferred": true}]})").expression,
+  EXPECT_EQ(
+      OnlyIssue(R"({"resourceType": "Patient", "extension": [{"valueString": "x"}]})").expression,
+      "Patient.extension[0].url");
+  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "communication": [{"preferred": true}]})")
+                .expression,
             "Patient.communication[0].language");
 }
 
@@ -167,38 +180,49 @@ TEST_F(ValidatorTest, ReportsArraysAndSingleValuesInTheWrongPlace) {
   ValidationIssue issue = OnlyIssue(R"({"resourceType": "Patient", "birthDate": ["1990-01-01"]})");
   EXPECT_EQ(issue.code, "structure");
   EXPECT_EQ(issue.expression, "Patient.birthDate");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": {"family": "Smith"}})").expression, "Patient.name");
+  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": {"family": "Smith"}})").expression,
+            "Patient.name");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": []})").expression, "Patient.name");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": ["Smith"]})").expression, "Patient.name[0]");
+  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": ["Smith"]})").expression,
+            "Patient.name[0]");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"given": "Ann"}]})").expression,
             "Patient.name[0].given");
 }
 
 TEST_F(ValidatorTest, ChecksReferenceSyntaxAndTargets) {
-  ValidationIssue issue = OnlyIssue(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+  ValidationIssue issue =
+      OnlyIssue(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
                                         "subject": {"reference": "Patient//1"}})");
   EXPECT_EQ(issue.code, "value");
   EXPECT_EQ(issue.expression, "Observation.subject.reference");
-  for (const char* bad : {"Organization/", "organization/1", "Organization/1 2", "Organization/1/_history/",
-                          "Organization/1/x", "urn:uuid:not-a-uuid", "#a b", "1", ""}) {
+  for (const char* bad :
+       {"Organization/", "organization/1", "Organization/1 2", "Organization/1/_history/",
+        "Organization/1/x", "urn:uuid:not-a-uuid", "#a b", "1", ""}) {
     std::string text =
-        std::string(R"({"resourceType": "Patient", "managingOrganization": {"reference": ")") + bad + "\"}}";
+        std::string(R"({"resourceType": "Patient", "managingOrganization": {"reference": ")") +
+        bad + "\"}}";
     EXPECT_EQ(Validate(text).size(), 1u) << bad;
   }
-  for (const char* good : {"Organization/1", "Organization/a.b-c/_history/2", "#org", "#",
-                           "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0", "http://example.org/fhir/Organization/1",
-                           "Organization?identifier=http://example.org|123"}) {
+  for (const char* good :
+       {"Organization/1", "Organization/a.b-c/_history/2", "#org", "#",
+        "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0", "http://example.org/fhir/Organization/1",
+        "Organization?identifier=http://example.org|123"}) {
     std::string text =
-        std::string(R"({"resourceType": "Patient", "managingOrganization": {"reference": ")") + good + "\"}}";
+        std::string(R"({"resourceType": "Patient", "managingOrganization": {"reference": ")") +
+        good + "\"}}";
     EXPECT_THAT(Validate(text), IsEmpty()) << good;
   }
   // Patient.managingOrganization may only point to an Organization.
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "managingOrganization": {"reference": "Patient/1"}})").expression,
-            "Patient.managingOrganization.reference");
+  EXPECT_EQ(
+      OnlyIssue(
+          R"({"resourceType": "Patient", "managingOrganization": {"reference": "Patient/1"}})")
+          .expression,
+      "Patient.managingOrganization.reference");
   // Extension values may point anywhere.
-  EXPECT_THAT(Validate(R"({"resourceType": "Patient", "extension": [{"url": "http://e", "valueReference":
+  EXPECT_THAT(
+      Validate(R"({"resourceType": "Patient", "extension": [{"url": "http://e", "valueReference":
                            {"reference": "Questionnaire/1"}}]})"),
-              IsEmpty());
+      IsEmpty());
 }
 
 TEST_F(ValidatorTest, ChecksChoiceElements) {
@@ -213,12 +237,14 @@ TEST_F(ValidatorTest, ChecksChoiceElements) {
                           "value": 5})")
                 .expression,
             "Observation.value");
-  ValidationIssue issue = OnlyIssue(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+  ValidationIssue issue =
+      OnlyIssue(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
                                         "valueQuantity": {"value": 1}, "valueString": "one"})");
   EXPECT_EQ(issue.code, "structure");
   EXPECT_EQ(issue.expression, "Observation.valueString");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "deceasedDateTime": "2020-02-30"})").expression,
-            "Patient.deceasedDateTime");
+  EXPECT_EQ(
+      OnlyIssue(R"({"resourceType": "Patient", "deceasedDateTime": "2020-02-30"})").expression,
+      "Patient.deceasedDateTime");
 }
 
 TEST_F(ValidatorTest, AcceptsPrimitiveExtensions) {
@@ -232,12 +258,14 @@ TEST_F(ValidatorTest, AcceptsPrimitiveExtensions) {
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "_name": {}})").expression, "Patient._name");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"given": [null]}]})").expression,
             "Patient.name[0].given[0]");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"_given": [null, {"id": 5}]}]})").expression,
+  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "name": [{"_given": [null, {"id": 5}]}]})")
+                .expression,
             "Patient.name[0]._given[1].id");
   // A primitive extension satisfies a minimum cardinality.
-  EXPECT_THAT(Validate(R"({"resourceType": "Observation", "_status": {"extension": [{"url": "http://e",
+  EXPECT_THAT(
+      Validate(R"({"resourceType": "Observation", "_status": {"extension": [{"url": "http://e",
                            "valueCode": "x"}]}, "code": {"text": "x"}})"),
-              IsEmpty());
+      IsEmpty());
 }
 
 TEST_F(ValidatorTest, ChecksResourceTypeIdAndMeta) {
@@ -246,36 +274,47 @@ TEST_F(ValidatorTest, ChecksResourceTypeIdAndMeta) {
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "DomainResource"})").code, "not-supported");
   EXPECT_EQ(OnlyIssue(R"([1, 2])").code, "structure");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "id": "a b"})").expression, "Patient.id");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "id": "x2345678901234567890123456789012345678901234567890123456789012345"})")
-                .expression,
-            "Patient.id");
+  EXPECT_EQ(
+      OnlyIssue(
+          R"({"resourceType": "Patient", "id": "x2345678901234567890123456789012345678901234567890123456789012345"})")
+          .expression,
+      "Patient.id");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "meta": {"versionId": "1 2"}})").expression,
             "Patient.meta.versionId");
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "meta": {"lastUpdated": "2020-01-01"}})").expression,
-            "Patient.meta.lastUpdated");
-  EXPECT_THAT(Validate(R"({"resourceType": "Binary", "id": "b1", "contentType": "application/pdf", "data": "SGVsbG8="})"),
-              IsEmpty());
+  EXPECT_EQ(
+      OnlyIssue(R"({"resourceType": "Patient", "meta": {"lastUpdated": "2020-01-01"}})").expression,
+      "Patient.meta.lastUpdated");
+  EXPECT_THAT(
+      Validate(
+          R"({"resourceType": "Binary", "id": "b1", "contentType": "application/pdf", "data": "SGVsbG8="})"),
+      IsEmpty());
 }
 
 TEST_F(ValidatorTest, ValidatesContainedResourcesAndBundleEntries) {
-  EXPECT_THAT(Validate(R"({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o",
+  EXPECT_THAT(
+      Validate(
+          R"({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o",
                            "name": "Acme"}], "managingOrganization": {"reference": "#o"}})"),
-              IsEmpty());
-  EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o"},
+      IsEmpty());
+  EXPECT_EQ(
+      OnlyIssue(
+          R"({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o"},
                           {"resourceType": "Organization", "nom": "Acme"}]})")
-                .expression,
-            "Patient.contained[1].nom");
+          .expression,
+      "Patient.contained[1].nom");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "contained": [{"name": "Acme"}]})").expression,
             "Patient.contained[0]");
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Patient", "contained": [{"resourceType": "Organization",
                           "contained": [{"resourceType": "Organization"}]}]})")
                 .expression,
             "Patient.contained[0].contained");
-  std::vector<std::string> expressions = Expressions(R"({"resourceType": "Bundle", "type": "transaction", "entry": [
+  std::vector<std::string> expressions =
+      Expressions(R"({"resourceType": "Bundle", "type": "transaction", "entry": [
       {"fullUrl": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0", "resource": {"resourceType": "Patient"},
        "request": {"method": "POST", "url": "Patient"}},
       {"resource": {"resourceType": "Patient", "gender": "m"}, "request": {"method": "PUSH", "url": "Patient"}}]})");
-  EXPECT_THAT(expressions, ElementsAre("Bundle.entry[1].request.method", "Bundle.entry[1].resource.gender"));
+  EXPECT_THAT(expressions,
+              ElementsAre("Bundle.entry[1].request.method", "Bundle.entry[1].resource.gender"));
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Bundle"})").expression, "Bundle.type");
 }
 
@@ -299,8 +338,9 @@ class ValidatorFormatTest : public ::testing::TestWithParam<FormatCase> {};
 
 TEST_P(ValidatorFormatTest, FollowsTheSpecification) {
   const FormatCase& c = GetParam();
-  std::string text = std::string(R"({"resourceType": "Patient", "extension": [{"url": "http://e", ")") + c.element +
-                     "\": " + c.json + "}]}";
+  std::string text =
+      std::string(R"({"resourceType": "Patient", "extension": [{"url": "http://e", ")") +
+      c.element + "\": " + c.json + "}]}";
   std::vector<ValidationIssue> issues = Validator(Definitions::R4()).Validate(Json::parse(text));
   if (c.valid) {
     EXPECT_THAT(issues, IsEmpty()) << c.element << " " << c.json << "\n" << Describe(issues);
@@ -314,9 +354,12 @@ INSTANTIATE_TEST_SUITE_P(
     ValidatorFormats, ValidatorFormatTest,
     ::testing::Values(
         FormatCase{"valueDate", R"("2024")", true}, FormatCase{"valueDate", R"("2024-02")", true},
-        FormatCase{"valueDate", R"("2024-02-29")", true}, FormatCase{"valueDate", R"("2023-02-29")", false},
-        FormatCase{"valueDate", R"("1990-13-45")", false}, FormatCase{"valueDate", R"("0000")", false},
-        FormatCase{"valueDate", R"("24-01-01")", false}, FormatCase{"valueDate", R"("2024-01-01T00:00:00Z")", false},
+        FormatCase{"valueDate", R"("2024-02-29")", true},
+        FormatCase{"valueDate", R"("2023-02-29")", false},
+        FormatCase{"valueDate", R"("1990-13-45")", false},
+        FormatCase{"valueDate", R"("0000")", false},
+        FormatCase{"valueDate", R"("24-01-01")", false},
+        FormatCase{"valueDate", R"("2024-01-01T00:00:00Z")", false},
         FormatCase{"valueDate", R"(20240101)", false},
         FormatCase{"valueDateTime", R"("2024-01-01T10:20:30Z")", true},
         FormatCase{"valueDateTime", R"("2024-01-01T10:20:30.123-05:00")", true},
@@ -327,29 +370,35 @@ INSTANTIATE_TEST_SUITE_P(
         FormatCase{"valueDateTime", R"("2024-01-01T24:00:00Z")", false},
         FormatCase{"valueDateTime", R"("2024-01-01T10:20:30+15:00")", false},
         FormatCase{"valueInstant", R"("2024-01-01T10:20:30.5+14:00")", true},
-        FormatCase{"valueInstant", R"("2024-01-01")", false}, FormatCase{"valueTime", R"("23:59:60")", true},
-        FormatCase{"valueTime", R"("10:20:30.25")", true}, FormatCase{"valueTime", R"("10:20")", false},
+        FormatCase{"valueInstant", R"("2024-01-01")", false},
+        FormatCase{"valueTime", R"("23:59:60")", true},
+        FormatCase{"valueTime", R"("10:20:30.25")", true},
+        FormatCase{"valueTime", R"("10:20")", false},
         FormatCase{"valueTime", R"("10:20:30Z")", false}, FormatCase{"valueId", R"("a-B.9")", true},
         FormatCase{"valueId", R"("a_b")", false}, FormatCase{"valueCode", R"("a b")", true},
         FormatCase{"valueCode", R"(" a")", false}, FormatCase{"valueCode", R"("a  b")", false},
-        FormatCase{"valueCode", R"("")", false}, FormatCase{"valueUri", R"("http://x.org/a?b")", true},
+        FormatCase{"valueCode", R"("")", false},
+        FormatCase{"valueUri", R"("http://x.org/a?b")", true},
         FormatCase{"valueUri", R"("a b")", false}, FormatCase{"valueUrl", R"("")", false},
         FormatCase{"valueCanonical", R"("http://x.org/vs|1.0")", true},
-        FormatCase{"valueOid", R"("urn:oid:2.16.840.1")", true}, FormatCase{"valueOid", R"("urn:oid:2.016")", false},
+        FormatCase{"valueOid", R"("urn:oid:2.16.840.1")", true},
+        FormatCase{"valueOid", R"("urn:oid:2.016")", false},
         FormatCase{"valueOid", R"("2.16.840")", false},
         FormatCase{"valueUuid", R"("urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0")", true},
         FormatCase{"valueUuid", R"("urn:uuid:0C3151BD-1CBF-4D64-B04D-CD9187A4C6E0")", false},
         FormatCase{"valueBoolean", "true", true}, FormatCase{"valueBoolean", R"("true")", false},
         FormatCase{"valueInteger", "-5", true}, FormatCase{"valueInteger", "1.5", false},
-        FormatCase{"valueInteger", "2147483648", false}, FormatCase{"valueInteger", R"("5")", false},
-        FormatCase{"valuePositiveInt", "1", true}, FormatCase{"valuePositiveInt", "0", false},
-        FormatCase{"valueUnsignedInt", "0", true}, FormatCase{"valueUnsignedInt", "-1", false},
-        FormatCase{"valueDecimal", "1.50", true}, FormatCase{"valueDecimal", "3", true},
-        FormatCase{"valueDecimal", R"("1.5")", false}, FormatCase{"valueBase64Binary", R"("SGVsbG8=")", true},
-        FormatCase{"valueBase64Binary", R"("SGVs bG8=")", true}, FormatCase{"valueBase64Binary", R"("SGVsbG8")", false},
-        FormatCase{"valueBase64Binary", R"("SG=sbG8=")", false}, FormatCase{"valueString", R"("x")", true},
-        FormatCase{"valueString", R"("")", false}, FormatCase{"valueString", "{}", false},
-        FormatCase{"valueMarkdown", R"("# x")", true}));
+        FormatCase{"valueInteger", "2147483648", false},
+        FormatCase{"valueInteger", R"("5")", false}, FormatCase{"valuePositiveInt", "1", true},
+        FormatCase{"valuePositiveInt", "0", false}, FormatCase{"valueUnsignedInt", "0", true},
+        FormatCase{"valueUnsignedInt", "-1", false}, FormatCase{"valueDecimal", "1.50", true},
+        FormatCase{"valueDecimal", "3", true}, FormatCase{"valueDecimal", R"("1.5")", false},
+        FormatCase{"valueBase64Binary", R"("SGVsbG8=")", true},
+        FormatCase{"valueBase64Binary", R"("SGVs bG8=")", true},
+        FormatCase{"valueBase64Binary", R"("SGVsbG8")", false},
+        FormatCase{"valueBase64Binary", R"("SG=sbG8=")", false},
+        FormatCase{"valueString", R"("x")", true}, FormatCase{"valueString", R"("")", false},
+        FormatCase{"valueString", "{}", false}, FormatCase{"valueMarkdown", R"("# x")", true}));
 
 }  // namespace
 }  // namespace custos::clinical

@@ -170,14 +170,16 @@ Json CapabilityStatement(const FhirServices& s) {
       search.push_back({{"name", parameter.code}, {"type", clinical::SearchParamTypeName(parameter.type)}});
     }
     Json interactions = Json::array();
-    for (const char* code : {"read", "vread", "update", "delete", "history-instance", "create", "search-type"}) {
+    for (const char* code :
+         {"read", "vread", "update", "patch", "delete", "history-instance", "create", "search-type"}) {
       interactions.push_back({{"code", code}});
     }
     resources.push_back({{"type", type},
                          {"versioning", "versioned-update"},
                          {"readHistory", true},
                          {"updateCreate", true},
-                         {"conditionalCreate", false},
+                         {"conditionalCreate", true},
+                         {"conditionalUpdate", true},
                          {"interaction", interactions},
                          {"searchParam", search}});
   }
@@ -192,7 +194,8 @@ Json CapabilityStatement(const FhirServices& s) {
            Json::array({{{"mode", "server"},
                          {"security",
                           {{"description", "Bearer token from POST /api/v1/auth/login, or the session cookie"}}},
-                         {"resource", resources}}})}};
+                         {"resource", resources},
+                         {"interaction", Json::array({{{"code", "transaction"}}, {{"code", "batch"}}})}}})}};
 }
 
 }  // namespace
@@ -215,8 +218,20 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
   metadata.non_blocking = true;
   router.Add(std::move(metadata));
 
+  router.Add(FhirRoute("POST", "/fhir", Access::kPermission, Permission::kClinicalWrite,
+                       "Process a batch or transaction Bundle",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+                         clinical::WriteOutcome outcome;
+                         auto result = s.bundles.Process(context, std::move(body), &outcome);
+                         if (!result.ok()) return WriteError(result.status(), request, outcome);
+                         Response response = Response::FromJson(200, *result);
+                         response.content_type = std::string(kFhirJson);
+                         return response;
+                       }));
+
   router.Add(FhirRoute("POST", "/fhir/{type}", Access::kPermission, Permission::kClinicalWrite,
-                       "Create a resource (the server assigns the id)",
+                       "Create a resource (the server assigns the id); If-None-Exist makes it conditional",
                        [&s](const Request& request, const RequestContext& context) -> Result<Response> {
                          CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
                          CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
@@ -224,10 +239,94 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
                            return Status::InvalidArgument("resourceType must be " + type, "resourceType");
                          }
                          clinical::WriteOutcome outcome;
+                         const std::string_view condition = request.Header("if-none-exist");
+                         if (!condition.empty()) {
+                           auto result = s.bundles.CreateIfNoneExist(context, std::move(body), std::string(condition),
+                                                                     &outcome);
+                           if (!result.ok()) return WriteError(result.status(), request, outcome);
+                           Response response = ResourceResponse(result->created ? 201 : 200, result->resource);
+                           SetLocation(response, request, result->resource);
+                           return response;
+                         }
                          auto stored = s.store.Create(context, std::move(body), &outcome);
                          if (!stored.ok()) return WriteError(stored.status(), request, outcome);
                          Response response = ResourceResponse(201, *stored);
                          SetLocation(response, request, *stored);
+                         return response;
+                       }));
+
+  router.Add(FhirRoute("PUT", "/fhir/{type}", Access::kPermission, Permission::kClinicalWrite,
+                       "Conditional update: update the one resource matching the query, or create it",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+                         const size_t question = request.target.find('?');
+                         if (question == std::string::npos) {
+                           return Status::InvalidArgument("a conditional update needs search parameters", "url");
+                         }
+                         clinical::WriteOutcome outcome;
+                         auto stored = s.bundles.UpdateWhere(context, type, request.target.substr(question + 1),
+                                                             std::move(body), &outcome);
+                         if (!stored.ok()) return WriteError(stored.status(), request, outcome);
+                         Response response = ResourceResponse(stored->version == 1 ? 201 : 200, *stored);
+                         SetLocation(response, request, *stored);
+                         return response;
+                       }));
+
+  router.Add(FhirRoute("PATCH", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
+                       "Change a resource with a JSON Patch (RFC 6902)",
+                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         const std::string id(request.PathParam("id"));
+                         CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
+                         Json patch = Json::parse(request.body, nullptr, false);
+                         if (patch.is_discarded() || !patch.is_array()) {
+                           return Status::InvalidArgument("the body must be a JSON Patch array", "body");
+                         }
+                         CUSTOS_ASSIGN_OR_RETURN(clinical::StoredResource current, s.store.Read(context, type, id));
+                         Json patched;
+                         try {
+                           patched = Json::parse(current.json).patch(patch);
+                         } catch (const Json::exception& error) {
+                           return Status::InvalidArgument(std::string("the patch cannot be applied: ") + error.what(),
+                                                          "body");
+                         }
+                         if (if_match && *if_match != current.version) {
+                           return Status::Conflict("the resource has changed").WithReason("version_conflict");
+                         }
+                         clinical::WriteOutcome outcome;
+                         auto stored = s.store.Update(context, type, id, std::move(patched), current.version, &outcome);
+                         if (!stored.ok()) return WriteError(stored.status(), request, outcome);
+                         return ResourceResponse(200, *stored);
+                       }));
+
+  router.Add(FhirRoute("POST", "/fhir/{type}/$validate", Access::kPermission, Permission::kClinicalRead,
+                       "Validate a resource without storing it; answers an OperationOutcome",
+                       [&s](const Request& request, const RequestContext&) -> Result<Response> {
+                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+                         // Parameters { parameter: [{name: "resource", resource: …}] } or the resource itself.
+                         if (body.value("resourceType", "") == "Parameters") {
+                           for (const auto& parameter : body.value("parameter", Json::array())) {
+                             if (parameter.value("name", "") == "resource") body = parameter.value("resource", Json());
+                           }
+                         }
+                         std::vector<clinical::ValidationIssue> issues = s.store.validator().Validate(body);
+                         if (body.value("resourceType", "") != type) {
+                           issues.push_back({"error", "invalid", "resourceType", "resourceType must be " + type});
+                         }
+                         Json outcome = {{"resourceType", "OperationOutcome"}, {"issue", Json::array()}};
+                         for (const auto& issue : issues) {
+                           Json entry = {{"severity", issue.severity}, {"code", issue.code}, {"diagnostics", issue.message}};
+                           if (!issue.expression.empty()) entry["expression"] = Json::array({issue.expression});
+                           outcome["issue"].push_back(entry);
+                         }
+                         if (issues.empty()) {
+                           outcome["issue"].push_back(
+                               {{"severity", "information"}, {"code", "informational"}, {"diagnostics", "valid"}});
+                         }
+                         Response response = Response::FromJson(200, outcome);
+                         response.content_type = std::string(kFhirJson);
                          return response;
                        }));
 

@@ -3,6 +3,7 @@
 // OperationOutcome (operation_outcome.h).
 #pragma once
 
+#include "custos/clinical/bundles.h"
 #include "custos/clinical/resource_store.h"
 #include "custos/clinical/search.h"
 #include "custos/http/api.h"
@@ -12,6 +13,7 @@ namespace custos::fhir {
 struct FhirServices {
   clinical::ResourceStore& store;
   clinical::Search& search;
+  clinical::BundleProcessor& bundles;
   std::string version;  // the server's software version, for the CapabilityStatement
 };
 

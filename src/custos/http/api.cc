@@ -130,6 +130,10 @@ std::optional<Response> Api::Dispatch(Request& request, bool may_block, std::str
         request.path, request.Header("accept-encoding").find("gzip") != std::string_view::npos,
         request.Header("if-none-match"));
   }
+  // FHIR clients may write the base URL with a trailing slash (http://hl7.org/fhir/R4/http.html).
+  if (request.path.size() > 5 && request.path.starts_with("/fhir/") && request.path.back() == '/') {
+    request.path.pop_back();
+  }
   RouteMatch match = router_.Match(request.method, request.path);
   if (!match.route) {
     route_label = "unmatched";

@@ -12,6 +12,7 @@
 #include "custos/auth/accounts.h"
 #include "custos/auth/audit_review.h"
 #include "custos/auth/sessions.h"
+#include "custos/clinical/bundles.h"
 #include "custos/clinical/resource_store.h"
 #include "custos/clinical/search.h"
 #include "custos/core/clock.h"
@@ -40,6 +41,7 @@ class Runtime {
   auth::AuditReview& audit_review() { return *audit_review_; }
   clinical::ResourceStore& resources() { return *resources_; }
   clinical::Search& search() { return *search_; }
+  clinical::BundleProcessor& bundles() { return *bundles_; }
   audit::VerifyOptions verify_options() const;
   std::string anchor_file() const;
 
@@ -56,6 +58,7 @@ class Runtime {
   std::unique_ptr<auth::AuditReview> audit_review_;
   std::unique_ptr<clinical::ResourceStore> resources_;
   std::unique_ptr<clinical::Search> search_;
+  std::unique_ptr<clinical::BundleProcessor> bundles_;
 };
 
 // The demo logins `custos init --demo` creates (all with kDemoPassword).

@@ -1,7 +1,7 @@
 // Role-aware navigation: the areas the signed-in user's permissions open. Areas not yet built
 // are shown without a link, marked "coming soon".
 import type { Me } from '../api';
-import { areasFor } from '../navigation';
+import { areaOf, areasFor, isAvailable } from '../navigation';
 import { href } from '../router';
 
 interface NavProps {
@@ -13,15 +13,16 @@ interface NavProps {
 }
 
 export function Nav({ me, path, id, open, onNavigate }: NavProps) {
+  const current = areaOf(path)?.path;
   return (
     <nav id={id} className={`nav${open ? ' nav-open' : ''}`} aria-label="Main">
       <ul>
         {areasFor(me).map((area) => (
           <li key={area.path}>
-            {area.available ? (
+            {isAvailable(me, area) ? (
               <a
                 href={href(area.path)}
-                aria-current={path === area.path ? 'page' : undefined}
+                aria-current={current === area.path ? 'page' : undefined}
                 onClick={onNavigate}
               >
                 {area.label}

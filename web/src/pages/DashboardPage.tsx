@@ -1,6 +1,7 @@
-// The first screen after sign-in: the counts the server lets this user see.
+// The first screen after sign-in: the counts the server lets this user see (and, for users who
+// read clinical data, the number of patients from the FHIR API).
 import { useEffect, useState } from 'react';
-import { getDashboard } from '../api';
+import { countPatients, getDashboard } from '../api';
 import { ErrorAlert } from '../components/Alert';
 import { countLabel, formatCount, orderCounts, roleLabel } from '../format';
 import { useSession } from '../session';
@@ -12,16 +13,24 @@ export function DashboardPage() {
   const [counts, setCounts] = useState<Record<string, number> | null>(null);
   const [error, setError] = useState<unknown>(null);
 
+  const readsPatients = me.permissions.includes('clinical.read');
+
   useEffect(() => {
     let current = true;
-    getDashboard().then(
-      (answer) => current && setCounts(answer.counts ?? {}),
+    const patients: Promise<number | null> = readsPatients ? countPatients().catch(() => null) : Promise.resolve(null);
+    Promise.all([getDashboard(), patients]).then(
+      ([answer, patientCount]) => {
+        if (!current) return;
+        const all = { ...(answer.counts ?? {}) };
+        if (patientCount !== null && all.patients === undefined) all.patients = patientCount;
+        setCounts(all);
+      },
       (caught: unknown) => current && setError(caught),
     );
     return () => {
       current = false;
     };
-  }, []);
+  }, [readsPatients]);
 
   return (
     <>
