@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -140,6 +140,39 @@ std::string JoinRoles(const std::vector<auth::Role>& roles) {
   return out;
 }
 
+// The files to import from files and folders (recursively): .json, .json.gz, .ndjson(.gz), with
+// Synthea's shared organisation and practitioner bundles first so that references find them.
+Result<std::vector<std::filesystem::path>> CollectImportFiles(
+    const std::vector<std::string>& paths) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& path : paths) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+      for (const auto& entry : std::filesystem::recursive_directory_iterator(path, error)) {
+        const std::string name = entry.path().filename().string();
+        if (entry.is_regular_file() &&
+            (name.ends_with(".json") || name.ends_with(".json.gz") || name.ends_with(".ndjson") ||
+             name.ends_with(".ndjson.gz"))) {
+          files.push_back(entry.path());
+        }
+      }
+    } else if (std::filesystem::is_regular_file(path, error)) {
+      files.emplace_back(path);
+    } else {
+      return Status::NotFound("no such file or folder: " + path);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::stable_sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+    auto shared = [](const std::filesystem::path& p) {
+      const std::string name = p.filename().string();
+      return name.starts_with("hospitalInformation") || name.starts_with("practitionerInformation");
+    };
+    return shared(a) && !shared(b);
+  });
+  return files;
+}
+
 void PrintDemoLogins() {
   std::cout << "Demo logins (password for all: " << server::kDemoPassword << "):\n";
   for (const auto& user : server::DemoUsers()) {
@@ -199,7 +232,11 @@ int Main(int argc, char** argv) {
   CLI::App* init = app.add_subcommand("init", "Create the data folder, database and signing key");
   AddCommonOptions(*init, init_options);
   bool init_demo = false;
-  init->add_flag("--demo", init_demo, "Also create demo users (one per role)");
+  std::string demo_data = "data/demo/synthea";
+  init->add_flag("--demo", init_demo,
+                 "Also create demo users (one per role) and load demo patients");
+  init->add_option("--demo-data", demo_data,
+                   "Folder of FHIR bundles loaded by --demo when no patient exists yet");
   init->callback([&] {
     auto runtime = OpenRuntime(init_options);
     if (!runtime.ok()) {
@@ -219,6 +256,28 @@ int Main(int argc, char** argv) {
         return;
       }
       if (*created > 0) std::cout << "created " << *created << " demo users\n";
+      auto patients = rt.search().Run(OperatorContext(), "Patient", {{"_summary", "count"}});
+      if (!patients.ok()) {
+        exit_code = Fail(patients.status());
+        return;
+      }
+      if (patients->total == 0 && std::filesystem::is_directory(demo_data)) {
+        auto files = CollectImportFiles({demo_data});
+        std::vector<std::string> paths;
+        if (files.ok()) {
+          for (const auto& file : *files) paths.push_back(file.string());
+        }
+        clinical::Importer importer(rt.database(), rt.resources(), rt.audit_trail());
+        clinical::ImportStats stats;
+        const Status imported =
+            files.ok() ? importer.ImportFiles(OperatorContext(), paths, stats) : files.status();
+        if (!imported.ok()) {
+          exit_code = Fail(imported);
+          return;
+        }
+        std::cout << "loaded " << stats.resources << " demo clinical resources from " << demo_data
+                  << "\n";
+      }
       PrintDemoLogins();
     } else {
       auto empty = rt.accounts().IsEmpty();
@@ -502,66 +561,57 @@ int Main(int argc, char** argv) {
       exit_code = Fail(runtime.status());
       return;
     }
-    std::vector<std::filesystem::path> files;
-    std::uintmax_t total_bytes = 0;
-    for (const auto& path : import_paths) {
-      std::error_code error;
-      if (std::filesystem::is_directory(path, error)) {
-        for (const auto& entry : std::filesystem::recursive_directory_iterator(path, error)) {
-          const std::string name = entry.path().filename().string();
-          if (entry.is_regular_file() && (name.ends_with(".json") || name.ends_with(".json.gz") ||
-                                          name.ends_with(".ndjson") || name.ends_with(".ndjson.gz"))) {
-            files.push_back(entry.path());
-          }
-        }
-      } else if (std::filesystem::is_regular_file(path, error)) {
-        files.emplace_back(path);
-      } else {
-        exit_code = Fail(Status::NotFound("no such file or folder: " + path));
-        return;
-      }
+    auto collected = CollectImportFiles(import_paths);
+    if (!collected.ok()) {
+      exit_code = Fail(collected.status());
+      return;
     }
-    // Shared organisations and practitioners first, so patients' references find them.
-    std::stable_sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
-      auto shared = [](const std::filesystem::path& p) {
-        const std::string name = p.filename().string();
-        return name.starts_with("hospitalInformation") || name.starts_with("practitionerInformation");
-      };
-      return shared(a) && !shared(b);
-    });
+    const std::vector<std::filesystem::path> files = std::move(collected).value();
+    std::uintmax_t total_bytes = 0;
     for (const auto& file : files) total_bytes += std::filesystem::file_size(file);
-    clinical::Importer importer((*runtime)->database(), (*runtime)->resources(), (*runtime)->audit_trail());
+    clinical::Importer importer((*runtime)->database(), (*runtime)->resources(),
+                                (*runtime)->audit_trail());
     clinical::ImportStats stats;
     const RequestContext context = OperatorContext();
     const bool tty = ::isatty(STDERR_FILENO);
     const auto start = std::chrono::steady_clock::now();
-    std::uintmax_t done_bytes = 0;
     auto last_draw = start - std::chrono::seconds(1);
-    for (size_t i = 0; i < files.size(); ++i) {
-      const Status imported = importer.ImportFile(context, files[i].string(), stats);
-      if (!imported.ok()) {
-        if (tty) std::cerr << "\n";
-        exit_code = Fail(Status::InvalidArgument(files[i].string() + ": " + imported.message(), imported.field()));
-        return;
-      }
-      done_bytes += std::filesystem::file_size(files[i]);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_draw >= std::chrono::milliseconds(tty ? 200 : 5000) || i + 1 == files.size()) {
-        last_draw = now;
-        const double seconds = std::chrono::duration<double>(now - start).count();
-        const double fraction = total_bytes ? static_cast<double>(done_bytes) / static_cast<double>(total_bytes) : 1;
-        const double eta = fraction > 0 ? seconds * (1 - fraction) / fraction : 0;
-        const int width = 30;
-        const int filled = static_cast<int>(fraction * width);
-        std::cerr << (tty ? "\r" : "") << "[" << std::string(static_cast<size_t>(filled), '=')
-                  << std::string(static_cast<size_t>(width - filled), ' ') << "] " << (i + 1) << "/"
-                  << files.size() << " files, " << stats.resources << " resources, "
-                  << static_cast<std::int64_t>(seconds > 0 ? static_cast<double>(stats.resources) / seconds : 0)
-                  << "/s, ETA " << static_cast<int>(eta) << " s" << (tty ? "  " : "\n") << std::flush;
-      }
+    std::vector<std::string> paths;
+    std::vector<std::uintmax_t> sizes;
+    for (const auto& file : files) {
+      paths.push_back(file.string());
+      sizes.push_back(std::filesystem::file_size(file));
+    }
+    std::uintmax_t done_bytes = 0;
+    const Status imported = importer.ImportFiles(
+        context, paths, stats, [&](size_t done, const clinical::ImportStats& so_far) {
+          done_bytes += sizes[done - 1];
+          const auto now = std::chrono::steady_clock::now();
+          if (now - last_draw < std::chrono::milliseconds(tty ? 200 : 5000) && done != paths.size())
+            return;
+          last_draw = now;
+          const double seconds = std::chrono::duration<double>(now - start).count();
+          const double fraction =
+              total_bytes ? static_cast<double>(done_bytes) / static_cast<double>(total_bytes) : 1;
+          const double eta = fraction > 0 ? seconds * (1 - fraction) / fraction : 0;
+          const int width = 30;
+          const int filled = static_cast<int>(fraction * width);
+          std::cerr << (tty ? "\r" : "") << "[" << std::string(static_cast<size_t>(filled), '=')
+                    << std::string(static_cast<size_t>(width - filled), ' ') << "] " << done << "/"
+                    << paths.size() << " files, " << so_far.resources << " resources, "
+                    << static_cast<std::int64_t>(
+                           seconds > 0 ? static_cast<double>(so_far.resources) / seconds : 0)
+                    << "/s, ETA " << static_cast<int>(eta) << " s" << (tty ? "  " : "\n")
+                    << std::flush;
+        });
+    if (!imported.ok()) {
+      if (tty) std::cerr << "\n";
+      exit_code = Fail(imported);
+      return;
     }
     if (tty) std::cerr << "\n";
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cerr << stats.files << " files, " << stats.bundles << " bundles, " << stats.duplicates
               << " repeated organisations/practitioners/locations kept once\n";
     std::cout << "imported " << stats.resources << " resources in " << seconds << " s" << std::endl;

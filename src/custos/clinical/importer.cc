@@ -2,8 +2,12 @@
 
 #include <zlib.h>
 
+#include <condition_variable>
+#include <deque>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "custos/auth/permissions.h"
 
@@ -51,7 +55,8 @@ Result<std::string> ReadMaybeGzipped(const std::string& path) {
   std::string out;
   char buffer[1 << 16];
   int read = 0;
-  while ((read = gzread(file, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(read));
+  while ((read = gzread(file, buffer, sizeof buffer)) > 0)
+    out.append(buffer, static_cast<size_t>(read));
   const bool failed = read < 0;
   gzclose(file);
   if (failed) return Status::InvalidArgument(path + " is not a readable gzip file", "file");
@@ -61,119 +66,254 @@ Result<std::string> ReadMaybeGzipped(const std::string& path) {
 Importer::Importer(storage::Database& database, ResourceStore& store, audit::AuditSink& audit)
     : database_(database), store_(store), audit_(audit) {}
 
-Result<std::optional<std::string>> Importer::FindByIdentifier(storage::Transaction& tx, const std::string& type,
+Result<std::optional<std::string>> Importer::FindByIdentifier(storage::Transaction& tx,
+                                                              const std::string& type,
                                                               const Json& resource) {
   const auto identifiers = resource.find("identifier");
-  if (identifiers == resource.end() || !identifiers->is_array()) return std::optional<std::string>();
+  if (identifiers == resource.end() || !identifiers->is_array())
+    return std::optional<std::string>();
   for (const auto& identifier : *identifiers) {
     const std::string system = identifier.value("system", "");
     const std::string value = identifier.value("value", "");
     if (value.empty()) continue;
-    CUSTOS_ASSIGN_OR_RETURN(auto row, tx.QueryOne("SELECT r.id FROM search_token t JOIN resources r ON r.rid = "
-                                                  "t.rid WHERE t.resource_type = $1 AND t.param = 'identifier' "
-                                                  "AND t.code = $2 AND t.system = $3 AND r.deleted = 0 LIMIT 1",
-                                                  {type, value, system}));
+    CUSTOS_ASSIGN_OR_RETURN(
+        auto row, tx.QueryOne("SELECT r.id FROM search_token t JOIN resources r ON r.rid = "
+                              "t.rid WHERE t.resource_type = $1 AND t.param = 'identifier' "
+                              "AND t.code = $2 AND t.system = $3 AND r.deleted = 0 LIMIT 1",
+                              {type, value, system}));
     if (row) return std::optional<std::string>(row->String(0));
   }
   return std::optional<std::string>();
 }
 
-Status Importer::ImportBundle(const RequestContext& context, Json bundle, ImportStats& stats) {
-  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
+struct Importer::PreparedBundle {
+  std::string id;
+  std::string type;
+  std::vector<PreparedResource> resources;
+  std::map<std::string, std::string>
+      full_urls;  // fullUrl → "Type/id", to redo references if needed
+};
+
+Result<Importer::PreparedBundle> Importer::PrepareBundle(Json bundle) const {
   if (!bundle.is_object() || bundle.value("resourceType", "") != "Bundle") {
     return Status::InvalidArgument("not a Bundle", "resourceType");
   }
+  PreparedBundle prepared;
+  prepared.id = bundle.value("id", "");
+  prepared.type = bundle.value("type", "");
   Json& entries = bundle["entry"];
-  if (!entries.is_array()) return Status::Ok();
-  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
-
-  // First pass: the id each entry will have, so that references can be rewritten before storing.
-  std::map<std::string, std::string> ids;       // fullUrl → "Type/id"
-  std::vector<std::string> entry_ids(entries.size());
-  std::vector<bool> skip(entries.size(), false);
+  if (!entries.is_array()) return prepared;
+  // `urn:uuid:` fullUrls become ids (a UUID is a valid FHIR id) so that references resolve
+  // before anything is stored.
+  std::vector<std::string> ids(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     Json& entry = entries[i];
-    const Json& resource = entry["resource"];
-    if (!resource.is_object()) {
+    if (!entry.is_object() || !entry["resource"].is_object()) {
       return Status::InvalidArgument("entry " + std::to_string(i) + " has no resource", "entry");
     }
-    const std::string type = resource.value("resourceType", "");
     const std::string full_url = entry.value("fullUrl", "");
-    std::string id;
-    if (full_url.starts_with("urn:uuid:")) id = full_url.substr(9);
-    if (IsDeduplicatedType(type)) {
-      CUSTOS_ASSIGN_OR_RETURN(std::optional<std::string> existing, FindByIdentifier(*tx, type, resource));
-      if (existing) {
-        id = *existing;
-        skip[i] = true;
-        ++stats.duplicates;
-      }
+    if (full_url.starts_with("urn:uuid:"))
+      ids[i] = full_url.substr(9);
+    else
+      ids[i] = entry["resource"].value("id", "");
+    if (!full_url.empty() && !ids[i].empty()) {
+      prepared.full_urls[full_url] = entry["resource"].value("resourceType", "") + "/" + ids[i];
     }
-    entry_ids[i] = id;
-    if (!full_url.empty() && !id.empty()) ids[full_url] = type + "/" + id;
   }
-
-  std::map<std::string, int> counts;
-  std::optional<std::string> patient;
+  prepared.resources.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (skip[i]) continue;
     Json resource = std::move(entries[i]["resource"]);
-    RewriteReferences(resource, ids);
+    RewriteReferences(resource, prepared.full_urls);
     const std::string type = resource.value("resourceType", "");
     WriteOutcome outcome;
-    auto stored = entry_ids[i].empty() ? store_.CreateIn(*tx, context, std::move(resource), &outcome)
-                                       : store_.UpdateIn(*tx, context, type, entry_ids[i], std::move(resource),
-                                                         std::nullopt, &outcome);
-    if (!stored.ok()) {
-      const Status& status = stored.status();
-      return Status::InvalidArgument("entry " + std::to_string(i) + " (" + type + "): " + status.message(),
-                                     status.field());
+    auto ready = store_.Prepare(std::move(resource), ids[i], "", &outcome);
+    if (!ready.ok()) {
+      return Status::InvalidArgument(
+          "entry " + std::to_string(i) + " (" + type + "): " + ready.status().message(),
+          ready.status().field());
     }
-    ++counts[type];
-    if (!patient && stored->patient_id) patient = stored->patient_id;
+    prepared.resources.push_back(std::move(ready).value());
+  }
+  return prepared;
+}
+
+Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bundle,
+                             ImportStats& stats) {
+  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+  // Organisations, practitioners and locations already on file (by identifier) are not written
+  // again; when the one on file has another id, references to it are redone.
+  std::map<std::string, std::string> moved;  // "Type/prepared-id" → "Type/existing-id"
+  std::vector<bool> skip(bundle.resources.size(), false);
+  for (size_t i = 0; i < bundle.resources.size(); ++i) {
+    PreparedResource& resource = bundle.resources[i];
+    if (!IsDeduplicatedType(resource.resource_type)) continue;
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<std::string> existing,
+                            FindByIdentifier(*tx, resource.resource_type, resource.resource));
+    if (!existing) continue;
+    skip[i] = true;
+    ++stats.duplicates;
+    if (*existing != resource.id) {
+      moved[resource.resource_type + "/" + resource.id] = resource.resource_type + "/" + *existing;
+    }
+  }
+  if (!moved.empty()) {
+    for (size_t i = 0; i < bundle.resources.size(); ++i) {
+      if (skip[i]) continue;
+      PreparedResource& resource = bundle.resources[i];
+      Json json = std::move(resource.resource);
+      RewriteReferences(json, moved);
+      CUSTOS_ASSIGN_OR_RETURN(resource, store_.Prepare(std::move(json), resource.id, "", nullptr));
+    }
+  }
+  std::map<std::string, int> counts;
+  std::optional<std::string> patient;
+  for (size_t i = 0; i < bundle.resources.size(); ++i) {
+    if (skip[i]) continue;
+    CUSTOS_ASSIGN_OR_RETURN(
+        StoredResource stored,
+        store_.WritePrepared(*tx, context, bundle.resources[i], /*audit=*/false));
+    ++counts[stored.resource_type];
+    if (!patient && stored.patient_id) patient = stored.patient_id;
     ++stats.resources;
   }
-  Json details = {{"bundle_type", bundle.value("type", "")}, {"resources", counts}};
-  audit::AuditEvent event = audit::AuditEvent::For(context, "resource.import", "Bundle", bundle.value("id", ""));
+  audit::AuditEvent event = audit::AuditEvent::For(context, "resource.import", "Bundle", bundle.id);
   if (patient) event.WithPatient(*patient);
-  CUSTOS_RETURN_IF_ERROR(audit_.Record(*tx, event.WithDetails(details)));
+  CUSTOS_RETURN_IF_ERROR(
+      audit_.Record(*tx, event.WithDetails({{"bundle_type", bundle.type}, {"resources", counts}})));
   CUSTOS_RETURN_IF_ERROR(tx->Commit());
   ++stats.bundles;
   return Status::Ok();
 }
 
-Status Importer::ImportFile(const RequestContext& context, const std::string& path, ImportStats& stats) {
-  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzipped(path));
-  stats.bytes += static_cast<std::int64_t>(text.size());
-  ++stats.files;
+Status Importer::ImportBundle(const RequestContext& context, Json bundle, ImportStats& stats) {
+  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
+  CUSTOS_ASSIGN_OR_RETURN(PreparedBundle prepared, PrepareBundle(std::move(bundle)));
+  return WriteBundle(context, prepared, stats);
+}
+
+namespace {
+
+// Splits a file's contents into Bundles: the file itself, a resource wrapped in a batch, or
+// NDJSON lines in batches of 1000.
+Status ForEachBundle(const std::string& path, const std::string& text,
+                     const std::function<Status(Json)>& visit) {
   const bool ndjson = EndsWith(path, ".ndjson") || EndsWith(path, ".ndjson.gz");
   if (!ndjson) {
     Json value = Json::parse(text, nullptr, false);
-    if (value.is_discarded()) return Status::InvalidArgument(path + " is not valid JSON", "file");
-    if (value.value("resourceType", "") == "Bundle") return ImportBundle(context, std::move(value), stats);
-    Json bundle = {{"resourceType", "Bundle"}, {"type", "batch"}, {"entry", Json::array({{{"resource", value}}})}};
-    return ImportBundle(context, std::move(bundle), stats);
+    if (value.is_discarded()) return Status::InvalidArgument("not valid JSON", "file");
+    if (value.value("resourceType", "") == "Bundle") return visit(std::move(value));
+    return visit(Json{{"resourceType", "Bundle"},
+                      {"type", "batch"},
+                      {"entry", Json::array({{{"resource", value}}})}});
   }
-  // NDJSON: one resource per line, imported in bundles of 1000 lines.
   Json bundle = {{"resourceType", "Bundle"}, {"type", "batch"}, {"entry", Json::array()}};
-  std::istringstream lines(text);
-  std::string line;
+  size_t start = 0;
   int line_number = 0;
-  while (std::getline(lines, line)) {
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + start, end - start);
+    start = end + 1;
     ++line_number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     Json resource = Json::parse(line, nullptr, false);
     if (resource.is_discarded()) {
-      return Status::InvalidArgument(path + " line " + std::to_string(line_number) + " is not valid JSON", "file");
+      return Status::InvalidArgument("line " + std::to_string(line_number) + " is not valid JSON",
+                                     "file");
     }
     bundle["entry"].push_back({{"resource", std::move(resource)}});
     if (bundle["entry"].size() == 1000) {
-      CUSTOS_RETURN_IF_ERROR(ImportBundle(context, bundle, stats));
-      bundle["entry"] = Json::array();
+      CUSTOS_RETURN_IF_ERROR(visit(std::move(bundle)));
+      bundle = {{"resourceType", "Bundle"}, {"type", "batch"}, {"entry", Json::array()}};
     }
   }
-  if (!bundle["entry"].empty()) CUSTOS_RETURN_IF_ERROR(ImportBundle(context, bundle, stats));
+  if (!bundle["entry"].empty()) return visit(std::move(bundle));
   return Status::Ok();
+}
+
+}  // namespace
+
+Status Importer::ImportFiles(const RequestContext& context, const std::vector<std::string>& paths,
+                             ImportStats& stats,
+                             const std::function<void(size_t, const ImportStats&)>& progress) {
+  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
+  // A bounded hand-over from the preparing thread to this (writing) one.
+  struct Item {
+    std::optional<PreparedBundle> bundle;  // empty: the file at `file` is done
+    size_t file = 0;
+    std::int64_t bytes = 0;
+    Status error;
+  };
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<Item> queue;
+  bool stop = false;
+  constexpr size_t kQueueLimit = 8;
+  auto push = [&](Item item) {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return queue.size() < kQueueLimit || stop; });
+    if (stop) return false;
+    queue.push_back(std::move(item));
+    changed.notify_all();
+    return true;
+  };
+  std::thread preparer([&] {
+    for (size_t file = 0; file < paths.size(); ++file) {
+      Item done;
+      done.file = file;
+      auto text = ReadMaybeGzipped(paths[file]);
+      if (!text.ok()) {
+        done.error = text.status();
+        push(std::move(done));
+        return;
+      }
+      done.bytes = static_cast<std::int64_t>(text->size());
+      Status status = ForEachBundle(paths[file], *text, [&](Json bundle) -> Status {
+        auto prepared = PrepareBundle(std::move(bundle));
+        if (!prepared.ok()) return prepared.status();
+        Item item;
+        item.bundle = std::move(prepared).value();
+        item.file = file;
+        return push(std::move(item)) ? Status::Ok() : Status::Unavailable("stopped");
+      });
+      done.error = status;
+      if (!push(std::move(done)) || !status.ok()) return;
+    }
+  });
+  Status result;
+  for (size_t files_done = 0; files_done < paths.size();) {
+    Item item;
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return !queue.empty(); });
+      item = std::move(queue.front());
+      queue.pop_front();
+      changed.notify_all();
+    }
+    if (item.bundle) {
+      result = WriteBundle(context, *item.bundle, stats);
+    } else {
+      result = item.error;
+      if (result.ok()) {
+        ++stats.files;
+        stats.bytes += item.bytes;
+        ++files_done;
+        if (progress) progress(files_done, stats);
+      }
+    }
+    if (!result.ok()) {
+      result = Status::InvalidArgument(paths[item.file] + ": " + result.message(), result.field());
+      break;
+    }
+  }
+  {
+    std::lock_guard lock(mutex);
+    stop = true;
+    changed.notify_all();
+  }
+  preparer.join();
+  return result;
 }
 
 }  // namespace custos::clinical

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "custos/clinical/resource_store.h"
 #include "custos/storage/database.h"
@@ -23,7 +24,7 @@ namespace custos::clinical {
 struct ImportStats {
   std::int64_t files = 0;
   std::int64_t bundles = 0;
-  std::int64_t resources = 0;  // stored
+  std::int64_t resources = 0;   // stored
   std::int64_t duplicates = 0;  // conditional creates that found an existing resource
   std::int64_t bytes = 0;
 };
@@ -32,14 +33,24 @@ class Importer {
  public:
   Importer(storage::Database& database, ResourceStore& store, audit::AuditSink& audit);
 
-  // Imports one file (.json, .ndjson, optionally .gz). kInvalidArgument naming the file and the
-  // entry for bad content; the bundles before it stay imported.
-  Status ImportFile(const RequestContext& context, const std::string& path, ImportStats& stats);
+  // Imports files (.json, .ndjson, optionally .gz) in order. One thread reads, parses, validates
+  // and indexes the next bundles while the calling thread writes the current one.
+  // kInvalidArgument naming the file and the entry for bad content; what came before stays
+  // imported. `progress` is called after each file with the stats so far.
+  Status ImportFiles(
+      const RequestContext& context, const std::vector<std::string>& paths, ImportStats& stats,
+      const std::function<void(size_t files_done, const ImportStats&)>& progress = {});
   // Imports one Bundle (transaction, batch or collection) in one transaction.
   Status ImportBundle(const RequestContext& context, Json bundle, ImportStats& stats);
 
  private:
-  Result<std::optional<std::string>> FindByIdentifier(storage::Transaction& tx, const std::string& type,
+  struct PreparedBundle;
+  // CPU work, no database: ids, reference rewriting, validation, index extraction.
+  Result<PreparedBundle> PrepareBundle(Json bundle) const;
+  // Database work: conditional creates, rows, one audit event.
+  Status WriteBundle(const RequestContext& context, PreparedBundle& bundle, ImportStats& stats);
+  Result<std::optional<std::string>> FindByIdentifier(storage::Transaction& tx,
+                                                      const std::string& type,
                                                       const Json& resource);
 
   storage::Database& database_;

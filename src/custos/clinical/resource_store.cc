@@ -31,8 +31,10 @@ bool IsValidId(std::string_view id) {
   return true;
 }
 
-audit::AuditEvent EventFor(const RequestContext& context, std::string action, const StoredResource& resource) {
-  audit::AuditEvent event = audit::AuditEvent::For(context, std::move(action), resource.resource_type, resource.id);
+audit::AuditEvent EventFor(const RequestContext& context, std::string action,
+                           const StoredResource& resource) {
+  audit::AuditEvent event =
+      audit::AuditEvent::For(context, std::move(action), resource.resource_type, resource.id);
   if (resource.patient_id) event.WithPatient(*resource.patient_id);
   event.WithDetails({{"version", resource.version}});
   return event;
@@ -46,12 +48,13 @@ struct ResourceStore::Current {
   bool deleted = false;
 };
 
-std::optional<std::string> CompartmentPatient(const std::string& resource_type, const std::string& id,
-                                              const IndexEntries& entries) {
+std::optional<std::string> CompartmentPatient(const std::string& resource_type,
+                                              const std::string& id, const IndexEntries& entries) {
   if (resource_type == "Patient") return id;
   for (const char* param : {"patient", "subject", "beneficiary"}) {
     for (const auto& reference : entries.references) {
-      if (reference.param == param && reference.target_type == "Patient" && !reference.target_id.empty()) {
+      if (reference.param == param && reference.target_type == "Patient" &&
+          !reference.target_id.empty()) {
         return reference.target_id;
       }
     }
@@ -59,13 +62,30 @@ std::optional<std::string> CompartmentPatient(const std::string& resource_type, 
   return std::nullopt;
 }
 
-ResourceStore::ResourceStore(storage::Database& database, audit::AuditSink& audit, const Clock& clock,
-                             const Definitions& definitions)
-    : database_(database), audit_(audit), clock_(clock), definitions_(definitions), validator_(definitions) {}
+ResourceStore::ResourceStore(storage::Database& database, audit::AuditSink& audit,
+                             const Clock& clock, const Definitions& definitions)
+    : database_(database),
+      audit_(audit),
+      clock_(clock),
+      definitions_(definitions),
+      validator_(definitions) {
+  for (const auto& type : definitions_.StoredResourceTypes()) {
+    auto& parameters = indexed_parameters_[type];
+    for (const auto& parameter : definitions_.SearchParameters(type)) {
+      // _id is the resources table's own column; composite and special ones are not indexed.
+      if (parameter.code == "_id" || parameter.type == SearchParamType::kComposite ||
+          parameter.type == SearchParamType::kSpecial) {
+        continue;
+      }
+      parameters.push_back(parameter);
+    }
+  }
+}
 
 Status ResourceStore::CheckWritable(const Json& resource, const std::string& expected_type,
                                     WriteOutcome* outcome) const {
-  if (!resource.is_object()) return Status::InvalidArgument("a resource must be a JSON object", "body");
+  if (!resource.is_object())
+    return Status::InvalidArgument("a resource must be a JSON object", "body");
   const auto type = resource.find("resourceType");
   if (type == resource.end() || !type->is_string()) {
     return Status::InvalidArgument("resourceType is required", "resourceType");
@@ -73,11 +93,12 @@ Status ResourceStore::CheckWritable(const Json& resource, const std::string& exp
   const std::string& name = type->get_ref<const std::string&>();
   const auto& stored = definitions_.StoredResourceTypes();
   if (std::find(stored.begin(), stored.end(), name) == stored.end()) {
-    return Status::InvalidArgument("resources of type " + name + " are not stored here", "resourceType");
+    return Status::InvalidArgument("resources of type " + name + " are not stored here",
+                                   "resourceType");
   }
   if (!expected_type.empty() && name != expected_type) {
-    return Status::InvalidArgument("resourceType " + name + " does not match the URL (" + expected_type + ")",
-                                   "resourceType");
+    return Status::InvalidArgument(
+        "resourceType " + name + " does not match the URL (" + expected_type + ")", "resourceType");
   }
   std::vector<ValidationIssue> issues = validator_.Validate(resource);
   bool has_error = false;
@@ -90,7 +111,8 @@ Status ResourceStore::CheckWritable(const Json& resource, const std::string& exp
         break;
       }
     }
-    Status status = Status::InvalidArgument(first->message, first->expression).WithReason("invalid_resource");
+    Status status =
+        Status::InvalidArgument(first->message, first->expression).WithReason("invalid_resource");
     if (outcome) outcome->issues = std::move(issues);
     return status;
   }
@@ -100,146 +122,240 @@ Status ResourceStore::CheckWritable(const Json& resource, const std::string& exp
 
 Result<std::optional<ResourceStore::Current>> ResourceStore::LoadCurrent(storage::Transaction& tx,
                                                                          const std::string& type,
-                                                                         const std::string& id, bool for_update) {
-  std::string sql = "SELECT rid, version, deleted FROM resources WHERE resource_type = $1 AND id = $2";
+                                                                         const std::string& id,
+                                                                         bool for_update) {
+  std::string sql =
+      "SELECT rid, version, deleted FROM resources WHERE resource_type = $1 AND id = $2";
   if (for_update && tx.backend() == storage::Backend::kPostgres) sql += " FOR UPDATE";
   CUSTOS_ASSIGN_OR_RETURN(auto row, tx.QueryOne(sql, {type, id}));
   if (!row) return std::optional<Current>();
   return std::optional<Current>(Current{row->Int(0), row->Int(1), row->Bool(2)});
 }
 
-Status ResourceStore::WriteIndex(storage::Transaction& tx, std::int64_t rid, const std::string& type,
-                                 const std::optional<std::string>& patient_id, const IndexEntries& entries) {
-  for (const auto& e : entries.tokens) {
-    CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO search_token (rid, resource_type, param, system, code, "
-                                      "patient_id) VALUES ($1, $2, $3, $4, $5, $6)",
-                                      {rid, type, e.param, e.system, e.code, patient_id})
-                               .status());
-  }
-  for (const auto& e : entries.strings) {
-    CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO search_string (rid, resource_type, param, normalized, exact, "
-                                      "patient_id) VALUES ($1, $2, $3, $4, $5, $6)",
-                                      {rid, type, e.param, e.normalized, e.exact, patient_id})
-                               .status());
-  }
-  for (const auto& e : entries.dates) {
-    CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO search_date (rid, resource_type, param, low, high, patient_id) "
-                                      "VALUES ($1, $2, $3, $4, $5, $6)",
-                                      {rid, type, e.param, e.low, e.high, patient_id})
-                               .status());
-  }
-  for (const auto& e : entries.references) {
-    CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO search_reference (rid, resource_type, param, target_type, "
-                                      "target_id, url, patient_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                                      {rid, type, e.param, e.target_type, e.target_id, e.url, patient_id})
-                               .status());
-  }
-  for (const auto& e : entries.quantities) {
-    CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO search_quantity (rid, resource_type, param, value, system, code, "
-                                      "unit, patient_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                                      {rid, type, e.param, e.value, e.system, e.code, e.unit, patient_id})
-                               .status());
-  }
-  for (const auto& e : entries.numbers) {
-    CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO search_number (rid, resource_type, param, value, patient_id) "
-                                      "VALUES ($1, $2, $3, $4, $5)",
-                                      {rid, type, e.param, e.value, patient_id})
-                               .status());
-  }
-  for (const auto& e : entries.uris) {
-    CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO search_uri (rid, resource_type, param, uri, patient_id) "
-                                      "VALUES ($1, $2, $3, $4, $5)",
-                                      {rid, type, e.param, e.uri, patient_id})
-                               .status());
+namespace {
+
+// Inserts rows into one index table with as few statements as possible: up to kRowsPerStatement
+// rows each (statements are cached per row count, so only a few shapes exist).
+template <typename Entry, typename Bind>
+Status InsertRows(storage::Transaction& tx, std::string_view table, std::string_view columns,
+                  int value_columns, const std::vector<Entry>& entries, std::int64_t rid,
+                  const std::string& type, const std::optional<std::string>& patient_id,
+                  Bind bind) {
+  constexpr size_t kRowsPerStatement = 16;
+  const int width = value_columns + 4;  // rid, resource_type, param, values…, patient_id
+  for (size_t start = 0; start < entries.size(); start += kRowsPerStatement) {
+    const size_t rows = std::min(kRowsPerStatement, entries.size() - start);
+    std::string sql = "INSERT INTO " + std::string(table) + " (rid, resource_type, param, " +
+                      std::string(columns) + ", patient_id) VALUES ";
+    storage::Params params;
+    params.reserve(rows * static_cast<size_t>(width));
+    for (size_t row = 0; row < rows; ++row) {
+      sql += row == 0 ? "(" : ", (";
+      for (int column = 0; column < width; ++column) {
+        if (column > 0) sql += ", ";
+        sql += "$" +
+               std::to_string(row * static_cast<size_t>(width) + static_cast<size_t>(column) + 1);
+      }
+      sql += ")";
+      const Entry& entry = entries[start + row];
+      params.emplace_back(rid);
+      params.emplace_back(type);
+      params.emplace_back(entry.param);
+      bind(entry, params);
+      params.emplace_back(patient_id);
+    }
+    CUSTOS_RETURN_IF_ERROR(tx.Execute(sql, params).status());
   }
   return Status::Ok();
 }
 
-Result<StoredResource> ResourceStore::WriteVersion(storage::Transaction& tx, const RequestContext& context,
+}  // namespace
+
+Status ResourceStore::WriteIndex(storage::Transaction& tx, std::int64_t rid,
+                                 const std::string& type,
+                                 const std::optional<std::string>& patient_id,
+                                 const IndexEntries& entries) {
+  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_token", "system, code", 2, entries.tokens, rid,
+                                    type, patient_id, [](const TokenEntry& e, storage::Params& p) {
+                                      p.emplace_back(e.system);
+                                      p.emplace_back(e.code);
+                                    }));
+  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_string", "normalized, exact", 2, entries.strings,
+                                    rid, type, patient_id,
+                                    [](const StringEntry& e, storage::Params& p) {
+                                      p.emplace_back(e.normalized);
+                                      p.emplace_back(e.exact);
+                                    }));
+  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_date", "low, high", 2, entries.dates, rid, type,
+                                    patient_id, [](const DateEntry& e, storage::Params& p) {
+                                      p.emplace_back(e.low);
+                                      p.emplace_back(e.high);
+                                    }));
+  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_reference", "target_type, target_id, url", 3,
+                                    entries.references, rid, type, patient_id,
+                                    [](const ReferenceEntry& e, storage::Params& p) {
+                                      p.emplace_back(e.target_type);
+                                      p.emplace_back(e.target_id);
+                                      p.emplace_back(e.url);
+                                    }));
+  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_quantity", "value, system, code, unit", 4,
+                                    entries.quantities, rid, type, patient_id,
+                                    [](const QuantityEntry& e, storage::Params& p) {
+                                      p.emplace_back(e.value);
+                                      p.emplace_back(e.system);
+                                      p.emplace_back(e.code);
+                                      p.emplace_back(e.unit);
+                                    }));
+  CUSTOS_RETURN_IF_ERROR(
+      InsertRows(tx, "search_number", "value", 1, entries.numbers, rid, type, patient_id,
+                 [](const NumberEntry& e, storage::Params& p) { p.emplace_back(e.value); }));
+  return InsertRows(tx, "search_uri", "uri", 1, entries.uris, rid, type, patient_id,
+                    [](const UriEntry& e, storage::Params& p) { p.emplace_back(e.uri); });
+}
+
+const std::vector<SearchParameterDef>& ResourceStore::IndexedParameters(
+    const std::string& type) const {
+  static const std::vector<SearchParameterDef> kNone;
+  const auto it = indexed_parameters_.find(type);
+  return it == indexed_parameters_.end() ? kNone : it->second;
+}
+
+Result<PreparedResource> ResourceStore::Prepare(Json resource, std::string id,
+                                                const std::string& expected_type,
+                                                WriteOutcome* outcome) const {
+  CUSTOS_RETURN_IF_ERROR(CheckWritable(resource, expected_type, outcome));
+  PreparedResource prepared;
+  prepared.resource_type = resource["resourceType"].get<std::string>();
+  prepared.id = id.empty() ? NewId(clock_.Now()) : std::move(id);
+  if (!IsValidId(prepared.id))
+    return Status::InvalidArgument("not a valid resource id: " + prepared.id, "id");
+  prepared.last_updated = FormatTimestamp(clock_.Now());
+  resource["id"] = prepared.id;
+  Json& meta = resource["meta"];
+  if (!meta.is_object()) meta = Json::object();
+  meta["versionId"] = "1";
+  meta["lastUpdated"] = prepared.last_updated;
+  CUSTOS_ASSIGN_OR_RETURN(prepared.entries,
+                          ExtractIndexEntries(resource, IndexedParameters(prepared.resource_type)));
+  prepared.patient_id = CompartmentPatient(prepared.resource_type, prepared.id, prepared.entries);
+  prepared.json = resource.dump(-1, ' ', false, Json::error_handler_t::replace);
+  prepared.resource = std::move(resource);
+  return prepared;
+}
+
+Result<StoredResource> ResourceStore::WritePrepared(storage::Transaction& tx,
+                                                    const RequestContext& context,
+                                                    PreparedResource& prepared, bool audit) {
+  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<Current> current,
+                          LoadCurrent(tx, prepared.resource_type, prepared.id, true));
+  return WriteVersion(tx, context, prepared.resource_type, prepared.id, current, &prepared, audit);
+}
+
+Result<StoredResource> ResourceStore::WriteVersion(storage::Transaction& tx,
+                                                   const RequestContext& context,
                                                    const std::string& type, const std::string& id,
-                                                   const std::optional<Current>& current, Json* resource) {
+                                                   const std::optional<Current>& current,
+                                                   PreparedResource* prepared, bool audit) {
   StoredResource stored;
   stored.resource_type = type;
   stored.id = id;
   stored.version = current ? current->version + 1 : 1;
-  stored.last_updated = FormatTimestamp(clock_.Now());
-  stored.deleted = resource == nullptr;
-  IndexEntries entries;
-  if (resource) {
-    (*resource)["id"] = id;
-    Json& meta = (*resource)["meta"];
-    if (!meta.is_object()) meta = Json::object();
-    meta["versionId"] = std::to_string(stored.version);
-    meta["lastUpdated"] = stored.last_updated;
-    CUSTOS_ASSIGN_OR_RETURN(entries, ExtractIndexEntries(*resource, definitions_.SearchParameters(type)));
-    stored.patient_id = CompartmentPatient(type, id, entries);
-    stored.json = resource->dump(-1, ' ', false, Json::error_handler_t::replace);
+  stored.deleted = prepared == nullptr;
+  if (prepared) {
+    if (prepared->version != stored.version) {
+      // Prepared as a first version, but one exists: the meta changes, and so does the text.
+      prepared->last_updated = FormatTimestamp(clock_.Now());
+      Json& meta = prepared->resource["meta"];
+      meta["versionId"] = std::to_string(stored.version);
+      meta["lastUpdated"] = prepared->last_updated;
+      prepared->version = stored.version;
+      prepared->json = prepared->resource.dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
+    stored.last_updated = prepared->last_updated;
+    stored.patient_id = prepared->patient_id;
+    stored.json = prepared->json;
+  } else {
+    stored.last_updated = FormatTimestamp(clock_.Now());
   }
   std::int64_t rid = 0;
   if (current) {
     rid = current->rid;
     // A deleted resource keeps its compartment, so that its history is still found by patient.
     if (stored.deleted) {
-      CUSTOS_ASSIGN_OR_RETURN(auto row, tx.QueryOne("SELECT patient_id FROM resources WHERE rid = $1", {rid}));
+      CUSTOS_ASSIGN_OR_RETURN(
+          auto row, tx.QueryOne("SELECT patient_id FROM resources WHERE rid = $1", {rid}));
       if (row) stored.patient_id = row->OptionalString(0);
     }
-    CUSTOS_RETURN_IF_ERROR(tx.Execute("UPDATE resources SET version = $1, patient_id = $2, last_updated = $3, "
-                                      "deleted = $4 WHERE rid = $5",
-                                      {stored.version, stored.patient_id, stored.last_updated, stored.deleted, rid})
-                               .status());
+    CUSTOS_RETURN_IF_ERROR(
+        tx.Execute("UPDATE resources SET version = $1, patient_id = $2, last_updated = $3, "
+                   "deleted = $4 WHERE rid = $5",
+                   {stored.version, stored.patient_id, stored.last_updated, stored.deleted, rid})
+            .status());
     for (const char* table : {"search_token", "search_string", "search_date", "search_reference",
                               "search_quantity", "search_number", "search_uri"}) {
       CUSTOS_RETURN_IF_ERROR(
           tx.Execute("DELETE FROM " + std::string(table) + " WHERE rid = $1", {rid}).status());
     }
   } else {
-    CUSTOS_RETURN_IF_ERROR(tx.Query("INSERT INTO resources (resource_type, id, version, patient_id, last_updated, "
-                                    "deleted) VALUES ($1, $2, $3, $4, $5, $6) RETURNING rid",
-                                    {type, id, stored.version, stored.patient_id, stored.last_updated, stored.deleted},
-                                    [&rid](const storage::Row& row) {
-                                      rid = row.Int(0);
-                                      return true;
-                                    }));
+    CUSTOS_RETURN_IF_ERROR(
+        tx.Query("INSERT INTO resources (resource_type, id, version, patient_id, last_updated, "
+                 "deleted) VALUES ($1, $2, $3, $4, $5, $6) RETURNING rid",
+                 {type, id, stored.version, stored.patient_id, stored.last_updated, stored.deleted},
+                 [&rid](const storage::Row& row) {
+                   rid = row.Int(0);
+                   return true;
+                 }));
   }
   const char* method = stored.deleted ? "DELETE" : (current ? "PUT" : "POST");
-  CUSTOS_RETURN_IF_ERROR(tx.Execute("INSERT INTO resource_versions (rid, version, patient_id, last_updated, method, "
-                                    "content) VALUES ($1, $2, $3, $4, $5, $6)",
-                                    {rid, stored.version, stored.patient_id, stored.last_updated, method,
-                                     stored.deleted ? storage::Param(nullptr) : storage::Param(stored.json)})
-                             .status());
-  if (resource) CUSTOS_RETURN_IF_ERROR(WriteIndex(tx, rid, type, stored.patient_id, entries));
-  const char* action = stored.deleted ? "resource.delete" : (current ? "resource.update" : "resource.create");
-  CUSTOS_RETURN_IF_ERROR(audit_.Record(tx, EventFor(context, action, stored)));
+  CUSTOS_RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO resource_versions (rid, version, patient_id, last_updated, method, "
+                 "content) VALUES ($1, $2, $3, $4, $5, $6)",
+                 {rid, stored.version, stored.patient_id, stored.last_updated, method,
+                  stored.deleted ? storage::Param(nullptr) : storage::Param(stored.json)})
+          .status());
+  if (prepared)
+    CUSTOS_RETURN_IF_ERROR(WriteIndex(tx, rid, type, stored.patient_id, prepared->entries));
+  if (audit) {
+    const char* action =
+        stored.deleted ? "resource.delete" : (current ? "resource.update" : "resource.create");
+    CUSTOS_RETURN_IF_ERROR(audit_.Record(tx, EventFor(context, action, stored)));
+  }
   return stored;
 }
 
-Result<StoredResource> ResourceStore::CreateIn(storage::Transaction& tx, const RequestContext& context,
-                                               Json resource, WriteOutcome* outcome, std::string id) {
+Result<StoredResource> ResourceStore::CreateIn(storage::Transaction& tx,
+                                               const RequestContext& context, Json resource,
+                                               WriteOutcome* outcome, std::string id) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
-  CUSTOS_RETURN_IF_ERROR(CheckWritable(resource, "", outcome));
-  const std::string type = resource["resourceType"].get<std::string>();
-  if (id.empty()) id = NewId(clock_.Now());
-  return WriteVersion(tx, context, type, id, std::nullopt, &resource);
+  CUSTOS_ASSIGN_OR_RETURN(PreparedResource prepared,
+                          Prepare(std::move(resource), std::move(id), "", outcome));
+  return WriteVersion(tx, context, prepared.resource_type, prepared.id, std::nullopt, &prepared,
+                      true);
 }
 
-Result<StoredResource> ResourceStore::UpdateIn(storage::Transaction& tx, const RequestContext& context,
-                                               const std::string& type, const std::string& id, Json resource,
-                                               std::optional<std::int64_t> if_match, WriteOutcome* outcome) {
+Result<StoredResource> ResourceStore::UpdateIn(storage::Transaction& tx,
+                                               const RequestContext& context,
+                                               const std::string& type, const std::string& id,
+                                               Json resource, std::optional<std::int64_t> if_match,
+                                               WriteOutcome* outcome) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
   if (!IsValidId(id)) return Status::InvalidArgument("not a valid resource id: " + id, "id");
-  CUSTOS_RETURN_IF_ERROR(CheckWritable(resource, type, outcome));
-  if (resource.contains("id") && resource["id"] != id) {
+  if (resource.is_object() && resource.contains("id") && resource["id"] != id) {
     return Status::InvalidArgument("the id in the body must match the id in the URL", "id");
   }
+  CUSTOS_ASSIGN_OR_RETURN(PreparedResource prepared,
+                          Prepare(std::move(resource), id, type, outcome));
   CUSTOS_ASSIGN_OR_RETURN(std::optional<Current> current, LoadCurrent(tx, type, id, true));
   if (if_match && (!current || current->version != *if_match)) {
     return Status::Conflict("the resource has changed since version " + std::to_string(*if_match))
         .WithReason("version_conflict");
   }
-  return WriteVersion(tx, context, type, id, current, &resource);
+  return WriteVersion(tx, context, type, id, current, &prepared, true);
 }
 
-Result<StoredResource> ResourceStore::DeleteIn(storage::Transaction& tx, const RequestContext& context,
+Result<StoredResource> ResourceStore::DeleteIn(storage::Transaction& tx,
+                                               const RequestContext& context,
                                                const std::string& type, const std::string& id,
                                                std::optional<std::int64_t> if_match) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
@@ -251,25 +367,29 @@ Result<StoredResource> ResourceStore::DeleteIn(storage::Transaction& tx, const R
   }
   if (current->deleted) {
     // Deleting twice changes nothing (FHIR: idempotent).
-    CUSTOS_ASSIGN_OR_RETURN(auto row, tx.QueryOne("SELECT " + std::string(kResourceColumns) +
-                                                      " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
-                                                      "AND v.version = r.version WHERE r.rid = $1",
-                                                  {current->rid}));
+    CUSTOS_ASSIGN_OR_RETURN(
+        auto row, tx.QueryOne("SELECT " + std::string(kResourceColumns) +
+                                  " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+                                  "AND v.version = r.version WHERE r.rid = $1",
+                              {current->rid}));
     return FromRow(*row);
   }
-  return WriteVersion(tx, context, type, id, current, nullptr);
+  return WriteVersion(tx, context, type, id, current, nullptr, true);
 }
 
-Result<StoredResource> ResourceStore::Create(const RequestContext& context, Json resource, WriteOutcome* outcome) {
+Result<StoredResource> ResourceStore::Create(const RequestContext& context, Json resource,
+                                             WriteOutcome* outcome) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
-  CUSTOS_ASSIGN_OR_RETURN(StoredResource stored, CreateIn(*tx, context, std::move(resource), outcome));
+  CUSTOS_ASSIGN_OR_RETURN(StoredResource stored,
+                          CreateIn(*tx, context, std::move(resource), outcome));
   CUSTOS_RETURN_IF_ERROR(tx->Commit());
   return stored;
 }
 
 Result<StoredResource> ResourceStore::Update(const RequestContext& context, const std::string& type,
                                              const std::string& id, Json resource,
-                                             std::optional<std::int64_t> if_match, WriteOutcome* outcome) {
+                                             std::optional<std::int64_t> if_match,
+                                             WriteOutcome* outcome) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
   CUSTOS_ASSIGN_OR_RETURN(StoredResource stored,
                           UpdateIn(*tx, context, type, id, std::move(resource), if_match, outcome));
@@ -278,7 +398,8 @@ Result<StoredResource> ResourceStore::Update(const RequestContext& context, cons
 }
 
 Result<StoredResource> ResourceStore::Delete(const RequestContext& context, const std::string& type,
-                                             const std::string& id, std::optional<std::int64_t> if_match) {
+                                             const std::string& id,
+                                             std::optional<std::int64_t> if_match) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
   CUSTOS_ASSIGN_OR_RETURN(StoredResource stored, DeleteIn(*tx, context, type, id, if_match));
   CUSTOS_RETURN_IF_ERROR(tx->Commit());
@@ -298,51 +419,60 @@ Result<StoredResource> ResourceStore::Read(const RequestContext& context, const 
   std::optional<StoredResource> found;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
-    CUSTOS_ASSIGN_OR_RETURN(auto row, tx->QueryOne("SELECT " + std::string(kResourceColumns) +
-                                                       " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
-                                                       "AND v.version = r.version WHERE r.resource_type = $1 AND "
-                                                       "r.id = $2",
-                                                   {type, id}));
+    CUSTOS_ASSIGN_OR_RETURN(
+        auto row, tx->QueryOne("SELECT " + std::string(kResourceColumns) +
+                                   " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+                                   "AND v.version = r.version WHERE r.resource_type = $1 AND "
+                                   "r.id = $2",
+                               {type, id}));
     if (!row) return Status::NotFound("no " + type + "/" + id);
     found = FromRow(*row);
   }
   // The data leaves only once its reading is on the audit trail.
   CUSTOS_RETURN_IF_ERROR(AuditRead(context, *found, "resource.read"));
-  if (found->deleted) return Status::NotFound(type + "/" + id + " was deleted").WithReason("deleted");
+  if (found->deleted)
+    return Status::NotFound(type + "/" + id + " was deleted").WithReason("deleted");
   return *found;
 }
 
-Result<StoredResource> ResourceStore::ReadVersion(const RequestContext& context, const std::string& type,
-                                                  const std::string& id, std::int64_t version) {
+Result<StoredResource> ResourceStore::ReadVersion(const RequestContext& context,
+                                                  const std::string& type, const std::string& id,
+                                                  std::int64_t version) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalRead));
   std::optional<StoredResource> found;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
-    CUSTOS_ASSIGN_OR_RETURN(auto row, tx->QueryOne("SELECT " + std::string(kResourceColumns) +
-                                                       " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
-                                                       "WHERE r.resource_type = $1 AND r.id = $2 AND v.version = $3",
-                                                   {type, id, version}));
-    if (!row) return Status::NotFound("no version " + std::to_string(version) + " of " + type + "/" + id);
+    CUSTOS_ASSIGN_OR_RETURN(
+        auto row, tx->QueryOne("SELECT " + std::string(kResourceColumns) +
+                                   " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+                                   "WHERE r.resource_type = $1 AND r.id = $2 AND v.version = $3",
+                               {type, id, version}));
+    if (!row)
+      return Status::NotFound("no version " + std::to_string(version) + " of " + type + "/" + id);
     found = FromRow(*row);
   }
   CUSTOS_RETURN_IF_ERROR(AuditRead(context, *found, "resource.vread"));
-  if (found->deleted) return Status::NotFound("version " + std::to_string(version) + " is a deletion").WithReason("deleted");
+  if (found->deleted)
+    return Status::NotFound("version " + std::to_string(version) + " is a deletion")
+        .WithReason("deleted");
   return *found;
 }
 
-Result<std::vector<StoredResource>> ResourceStore::History(const RequestContext& context, const std::string& type,
+Result<std::vector<StoredResource>> ResourceStore::History(const RequestContext& context,
+                                                           const std::string& type,
                                                            const std::string& id) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalRead));
   std::vector<StoredResource> versions;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
-    CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT " + std::string(kResourceColumns) +
-                                         " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
-                                         "WHERE r.resource_type = $1 AND r.id = $2 ORDER BY v.version DESC",
-                                     {type, id}, [&](const storage::Row& row) {
-                                       versions.push_back(FromRow(row));
-                                       return true;
-                                     }));
+    CUSTOS_RETURN_IF_ERROR(
+        tx->Query("SELECT " + std::string(kResourceColumns) +
+                      " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+                      "WHERE r.resource_type = $1 AND r.id = $2 ORDER BY v.version DESC",
+                  {type, id}, [&](const storage::Row& row) {
+                    versions.push_back(FromRow(row));
+                    return true;
+                  }));
   }
   if (versions.empty()) return Status::NotFound("no " + type + "/" + id);
   CUSTOS_RETURN_IF_ERROR(AuditRead(context, versions.front(), "resource.history"));

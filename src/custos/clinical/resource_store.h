@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,20 @@ struct StoredResource {
   std::string json;  // the resource as stored; empty for a deleted version
 };
 
+// A resource made ready for storing — validated, given its id and meta, indexed and serialised —
+// without touching the database, so that bulk loads can prepare on one thread while another
+// writes.
+struct PreparedResource {
+  std::string resource_type;
+  std::string id;
+  Json resource;
+  IndexEntries entries;
+  std::optional<std::string> patient_id;
+  std::string last_updated;
+  std::int64_t version = 1;  // the version `json` was serialised for
+  std::string json;
+};
+
 // Why a write failed validation: every issue, for OperationOutcome.
 struct WriteOutcome {
   std::vector<ValidationIssue> issues;
@@ -49,35 +64,47 @@ class ResourceStore {
   // Stores a new resource with a new id (an id in the body is replaced). kInvalidArgument when it
   // fails validation (the issues are appended to `outcome` when given), kPermissionDenied
   // without clinical.write.
-  Result<StoredResource> Create(const RequestContext& context, Json resource, WriteOutcome* outcome = nullptr);
+  Result<StoredResource> Create(const RequestContext& context, Json resource,
+                                WriteOutcome* outcome = nullptr);
   // Stores a new version of type/id (creating it when it does not exist). `if_match` is the
   // version the caller last saw.
-  Result<StoredResource> Update(const RequestContext& context, const std::string& type, const std::string& id,
-                                Json resource, std::optional<std::int64_t> if_match,
+  Result<StoredResource> Update(const RequestContext& context, const std::string& type,
+                                const std::string& id, Json resource,
+                                std::optional<std::int64_t> if_match,
                                 WriteOutcome* outcome = nullptr);
   // Marks type/id deleted (a new version without content).
-  Result<StoredResource> Delete(const RequestContext& context, const std::string& type, const std::string& id,
-                                std::optional<std::int64_t> if_match);
+  Result<StoredResource> Delete(const RequestContext& context, const std::string& type,
+                                const std::string& id, std::optional<std::int64_t> if_match);
 
   // The current version. kNotFound (reason "deleted" for a deleted resource).
-  Result<StoredResource> Read(const RequestContext& context, const std::string& type, const std::string& id);
+  Result<StoredResource> Read(const RequestContext& context, const std::string& type,
+                              const std::string& id);
   // One version. kNotFound when it does not exist.
   Result<StoredResource> ReadVersion(const RequestContext& context, const std::string& type,
                                      const std::string& id, std::int64_t version);
   // Every version of type/id, newest first.
-  Result<std::vector<StoredResource>> History(const RequestContext& context, const std::string& type,
-                                              const std::string& id);
+  Result<std::vector<StoredResource>> History(const RequestContext& context,
+                                              const std::string& type, const std::string& id);
 
   // The same operations inside a caller's transaction (bundles, import). They check permissions
   // and write audit events like the others but neither begin nor commit.
-  Result<StoredResource> CreateIn(storage::Transaction& tx, const RequestContext& context, Json resource,
-                                  WriteOutcome* outcome, std::string id = {});
+  Result<StoredResource> CreateIn(storage::Transaction& tx, const RequestContext& context,
+                                  Json resource, WriteOutcome* outcome, std::string id = {});
   Result<StoredResource> UpdateIn(storage::Transaction& tx, const RequestContext& context,
                                   const std::string& type, const std::string& id, Json resource,
                                   std::optional<std::int64_t> if_match, WriteOutcome* outcome);
   Result<StoredResource> DeleteIn(storage::Transaction& tx, const RequestContext& context,
                                   const std::string& type, const std::string& id,
                                   std::optional<std::int64_t> if_match);
+
+  // Validates and prepares `resource` (of `expected_type` when not empty) for storing under `id`
+  // (a new id when empty) as version 1. Thread-safe; no database access.
+  Result<PreparedResource> Prepare(Json resource, std::string id, const std::string& expected_type,
+                                   WriteOutcome* outcome) const;
+  // Stores a prepared resource as a new version of its type/id (creating it when new), in `tx`.
+  // With `audit` false the caller records one event for the whole batch (bulk import).
+  Result<StoredResource> WritePrepared(storage::Transaction& tx, const RequestContext& context,
+                                       PreparedResource& prepared, bool audit);
 
   const Definitions& definitions() const { return definitions_; }
   const Validator& validator() const { return validator_; }
@@ -86,24 +113,31 @@ class ResourceStore {
   struct Current;
   Result<std::optional<Current>> LoadCurrent(storage::Transaction& tx, const std::string& type,
                                              const std::string& id, bool for_update);
-  Status CheckWritable(const Json& resource, const std::string& expected_type, WriteOutcome* outcome) const;
+  Status CheckWritable(const Json& resource, const std::string& expected_type,
+                       WriteOutcome* outcome) const;
+  // Writes a new version (`prepared` null: a deletion) over `current` (none: a new resource).
   Result<StoredResource> WriteVersion(storage::Transaction& tx, const RequestContext& context,
                                       const std::string& type, const std::string& id,
-                                      const std::optional<Current>& current, Json* resource);
+                                      const std::optional<Current>& current,
+                                      PreparedResource* prepared, bool audit);
+  // The parameters a type is indexed by (all but _id, composite and special ones).
+  const std::vector<SearchParameterDef>& IndexedParameters(const std::string& type) const;
   Status WriteIndex(storage::Transaction& tx, std::int64_t rid, const std::string& type,
                     const std::optional<std::string>& patient_id, const IndexEntries& entries);
-  Status AuditRead(const RequestContext& context, const StoredResource& resource, std::string_view action);
+  Status AuditRead(const RequestContext& context, const StoredResource& resource,
+                   std::string_view action);
 
   storage::Database& database_;
   audit::AuditSink& audit_;
   const Clock& clock_;
   const Definitions& definitions_;
   Validator validator_;
+  std::map<std::string, std::vector<SearchParameterDef>, std::less<>> indexed_parameters_;
 };
 
 // The Patient whose compartment holds a resource with these index entries: the resource itself
 // for a Patient, else the Patient its `patient`, `subject` or `beneficiary` reference points to.
-std::optional<std::string> CompartmentPatient(const std::string& resource_type, const std::string& id,
-                                              const IndexEntries& entries);
+std::optional<std::string> CompartmentPatient(const std::string& resource_type,
+                                              const std::string& id, const IndexEntries& entries);
 
 }  // namespace custos::clinical
