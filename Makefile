@@ -58,10 +58,11 @@ run: build
 	$(CUSTOS) serve --data-dir $(DATA_DIR) --http-port $(PORT) --demo
 
 ## test: every test — unit and integration (also under ASan+UBSan) on SQLite and a throw-away
-## PostgreSQL 15, then the browser tests in Chromium
+## PostgreSQL 15, the browser tests in Chromium, and independent FHIR clients against /fhir
 test: build build-asan
 	tests/with_postgres.sh bash -c 'ctest --preset dev && ctest --preset asan'
 	CUSTOS_E2E_SKIP_BUILD=1 CUSTOS_BIN=$(CUSTOS) tests/e2e/run.sh
+	CUSTOS_BIN=$(CUSTOS) tests/fhir-clients/run.sh
 
 test-unit: build
 	tests/with_postgres.sh ctest --preset dev

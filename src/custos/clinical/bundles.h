@@ -32,15 +32,20 @@ class BundleProcessor {
   // Creates `resource` unless a resource matches `condition` (a query string such as
   // "identifier=http://x|123"). kFailedPrecondition (412) when several match.
   Result<ConditionalCreateResult> CreateIfNoneExist(const RequestContext& context, Json resource,
-                                                    const std::string& condition, WriteOutcome* outcome = nullptr);
+                                                    const std::string& condition,
+                                                    WriteOutcome* outcome = nullptr);
   // Updates the one resource matching `condition`, or creates it when none does.
   Result<StoredResource> UpdateWhere(const RequestContext& context, const std::string& type,
-                                     const std::string& condition, Json resource, WriteOutcome* outcome = nullptr);
+                                     const std::string& condition, Json resource,
+                                     WriteOutcome* outcome = nullptr);
 
  private:
-  Result<ConditionalCreateResult> CreateIfNoneExistIn(storage::Transaction& tx, const RequestContext& context,
-                                                      Json resource, const std::string& condition,
+  Result<ConditionalCreateResult> CreateIfNoneExistIn(storage::Transaction& tx,
+                                                      const RequestContext& context, Json resource,
+                                                      const std::string& condition,
                                                       WriteOutcome* outcome, std::string id);
+  // A GET entry: a read ("Type/id") or a search ("Type?params"), with its own audit events.
+  Result<Json> ReadEntry(const RequestContext& context, const std::string& url);
   Result<Json> ProcessEntry(storage::Transaction& tx, const RequestContext& context, Json& entry,
                             WriteOutcome* outcome, std::string assigned_id);
 

@@ -3,6 +3,8 @@
 #include "custos/auth/permissions.h"
 #include "custos/core/ids.h"
 
+#include <set>
+
 namespace custos::clinical {
 
 namespace {
@@ -476,6 +478,43 @@ Result<std::vector<StoredResource>> ResourceStore::History(const RequestContext&
   }
   if (versions.empty()) return Status::NotFound("no " + type + "/" + id);
   CUSTOS_RETURN_IF_ERROR(AuditRead(context, versions.front(), "resource.history"));
+  return versions;
+}
+
+Result<std::vector<StoredResource>> ResourceStore::TypeHistory(const RequestContext& context,
+                                                               const std::string& type, int count,
+                                                               int offset) {
+  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalRead));
+  std::vector<StoredResource> versions;
+  {
+    CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
+    CUSTOS_RETURN_IF_ERROR(
+        tx->Query("SELECT " + std::string(kResourceColumns) +
+                      " FROM resource_versions v JOIN resources r ON r.rid = v.rid WHERE "
+                      "r.resource_type = $1 ORDER BY v.last_updated DESC, v.rid DESC, "
+                      "v.version DESC LIMIT $2 OFFSET $3",
+                  {type, std::int64_t{count}, std::int64_t{offset}}, [&](const storage::Row& row) {
+                    versions.push_back(FromRow(row));
+                    return true;
+                  }));
+  }
+  // One audit event per patient whose data is in the answer.
+  std::set<std::string> patients;
+  for (const auto& version : versions) {
+    if (version.patient_id) patients.insert(*version.patient_id);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+  for (const auto& patient : patients) {
+    CUSTOS_RETURN_IF_ERROR(
+        audit_.Record(*tx, audit::AuditEvent::For(context, "resource.history", type, "")
+                               .WithPatient(patient)
+                               .WithDetails({{"versions", versions.size()}})));
+  }
+  if (patients.empty()) {
+    CUSTOS_RETURN_IF_ERROR(
+        audit_.Record(*tx, audit::AuditEvent::For(context, "resource.history", type, "")));
+  }
+  CUSTOS_RETURN_IF_ERROR(tx->Commit());
   return versions;
 }
 

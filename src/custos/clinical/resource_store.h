@@ -86,6 +86,10 @@ class ResourceStore {
   Result<std::vector<StoredResource>> History(const RequestContext& context,
                                               const std::string& type, const std::string& id);
 
+  // Versions of every resource of a type, newest first, `count` from `offset`.
+  Result<std::vector<StoredResource>> TypeHistory(const RequestContext& context,
+                                                  const std::string& type, int count, int offset);
+
   // The same operations inside a caller's transaction (bundles, import). They check permissions
   // and write audit events like the others but neither begin nor commit.
   Result<StoredResource> CreateIn(storage::Transaction& tx, const RequestContext& context,

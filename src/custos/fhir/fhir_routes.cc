@@ -1,6 +1,7 @@
 #include "custos/fhir/fhir_routes.h"
 
 #include <charconv>
+#include <ctime>
 
 #include "custos/fhir/operation_outcome.h"
 
@@ -14,13 +15,26 @@ using http::Request;
 using http::Response;
 using http::Route;
 
+// RFC 7231 IMF-fixdate, "Tue, 25 Nov 2026 01:52:39 GMT", from the stored time.
+std::string HttpDate(const std::string& stored) {
+  const auto at = ParseTimestamp(stored);
+  if (!at) return "";
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(*at));
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  return buffer;
+}
+
 Response ResourceResponse(int status, const clinical::StoredResource& resource) {
   Response response;
   response.status = status;
   response.content_type = std::string(kFhirJson);
   response.body = resource.json;
   response.SetHeader("ETag", "W/\"" + std::to_string(resource.version) + "\"");
-  response.SetHeader("Last-Modified", resource.last_updated);
+  response.SetHeader("Last-Modified", HttpDate(resource.last_updated));
   return response;
 }
 
@@ -29,7 +43,8 @@ std::string Base(const Request& request) {
   return "http://" + std::string(host.empty() ? "localhost" : host) + "/fhir";
 }
 
-void SetLocation(Response& response, const Request& request, const clinical::StoredResource& resource) {
+void SetLocation(Response& response, const Request& request,
+                 const clinical::StoredResource& resource) {
   response.SetHeader("Location", Base(request) + "/" + resource.resource_type + "/" + resource.id +
                                      "/_history/" + std::to_string(resource.version));
 }
@@ -39,7 +54,8 @@ Result<std::optional<std::int64_t>> IfMatch(const Request& request) {
   std::string_view value = request.Header("if-match");
   if (value.empty()) return std::optional<std::int64_t>();
   if (value.starts_with("W/")) value.remove_prefix(2);
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    value = value.substr(1, value.size() - 2);
   std::int64_t version = 0;
   const auto [ptr, error] = std::from_chars(value.data(), value.data() + value.size(), version);
   if (error != std::errc() || ptr != value.data() + value.size()) {
@@ -51,7 +67,8 @@ Result<std::optional<std::int64_t>> IfMatch(const Request& request) {
 Result<Json> ResourceBody(const Request& request) {
   Json body = Json::parse(request.body, nullptr, false);
   if (body.is_discarded()) return Status::InvalidArgument("the body is not valid JSON", "body");
-  if (!body.is_object()) return Status::InvalidArgument("the body must be a FHIR resource (a JSON object)", "body");
+  if (!body.is_object())
+    return Status::InvalidArgument("the body must be a FHIR resource (a JSON object)", "body");
   return body;
 }
 
@@ -64,12 +81,14 @@ Result<std::string> KnownType(const clinical::ResourceStore& store, std::string_
 }
 
 // A write's failure: every validation issue when there are some.
-Response WriteError(const Status& status, const Request& request, const clinical::WriteOutcome& outcome) {
-  return OperationOutcomeResponse(status, request.request_id, outcome.issues.empty() ? nullptr : &outcome.issues);
+Response WriteError(const Status& status, const Request& request,
+                    const clinical::WriteOutcome& outcome) {
+  return OperationOutcomeResponse(status, request.request_id,
+                                  outcome.issues.empty() ? nullptr : &outcome.issues);
 }
 
-Route FhirRoute(std::string method, std::string pattern, Access access, std::optional<Permission> permission,
-                std::string summary, http::Handler handler) {
+Route FhirRoute(std::string method, std::string pattern, Access access,
+                std::optional<Permission> permission, std::string summary, http::Handler handler) {
   Route route;
   route.method = std::move(method);
   route.pattern = std::move(pattern);
@@ -118,17 +137,20 @@ Json Subset(const Json& resource, const std::vector<std::string>& elements) {
   }
   Json& tags = out["meta"]["tag"];
   if (!tags.is_array()) tags = Json::array();
-  tags.push_back({{"system", "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"}, {"code", "SUBSETTED"}});
+  tags.push_back({{"system", "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"},
+                  {"code", "SUBSETTED"}});
   return out;
 }
 
-Result<Response> SearchResponse(FhirServices& s, const Request& request, const RequestContext& context,
-                                const std::string& type, const clinical::QueryParameters& parameters) {
+Result<Response> SearchResponse(FhirServices& s, const Request& request,
+                                const RequestContext& context, const std::string& type,
+                                const clinical::QueryParameters& parameters) {
   CUSTOS_ASSIGN_OR_RETURN(clinical::SearchResult result, s.search.Run(context, type, parameters));
   const std::string base = Base(request);
   auto link = [&](int offset) {
     std::string url = base + "/" + type + "?";
-    for (const auto& [name, value] : result.paging_parameters) url += UrlEncode(name) + "=" + UrlEncode(value) + "&";
+    for (const auto& [name, value] : result.paging_parameters)
+      url += UrlEncode(name) + "=" + UrlEncode(value) + "&";
     return url + "_offset=" + std::to_string(offset);
   };
   Json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"total", result.total}};
@@ -138,14 +160,16 @@ Result<Response> SearchResponse(FhirServices& s, const Request& request, const R
       links.push_back({{"relation", "next"}, {"url", link(result.offset + result.count)}});
     }
     if (result.offset > 0) {
-      links.push_back({{"relation", "previous"}, {"url", link(std::max(0, result.offset - result.count))}});
+      links.push_back(
+          {{"relation", "previous"}, {"url", link(std::max(0, result.offset - result.count))}});
     }
   }
   bundle["link"] = links;
   Json entries = Json::array();
   auto add = [&](const clinical::StoredResource& resource, const char* mode) {
     Json body = Json::parse(resource.json, nullptr, false);
-    if (!result.elements.empty() && std::string_view(mode) == "match") body = Subset(body, result.elements);
+    if (!result.elements.empty() && std::string_view(mode) == "match")
+      body = Subset(body, result.elements);
     entries.push_back({{"fullUrl", base + "/" + resource.resource_type + "/" + resource.id},
                        {"resource", std::move(body)},
                        {"search", {{"mode", mode}}}});
@@ -153,6 +177,31 @@ Result<Response> SearchResponse(FhirServices& s, const Request& request, const R
   for (const auto& resource : result.matches) add(resource, "match");
   for (const auto& resource : result.included) add(resource, "include");
   if (!result.summary_count) bundle["entry"] = std::move(entries);
+  Response response = Response::FromJson(200, bundle);
+  response.content_type = std::string(kFhirJson);
+  return response;
+}
+
+Response HistoryResponse(const Request& request,
+                         const std::vector<clinical::StoredResource>& versions) {
+  Json bundle = {{"resourceType", "Bundle"},
+                 {"type", "history"},
+                 {"total", versions.size()},
+                 {"entry", Json::array()}};
+  for (const auto& version : versions) {
+    const bool created = version.version == 1 && !version.deleted;
+    Json entry = {
+        {"fullUrl", Base(request) + "/" + version.resource_type + "/" + version.id},
+        {"request",
+         {{"method", version.deleted ? "DELETE" : (created ? "POST" : "PUT")},
+          {"url", created ? version.resource_type : version.resource_type + "/" + version.id}}},
+        {"response",
+         {{"status", version.deleted ? "204" : (created ? "201" : "200")},
+          {"etag", "W/\"" + std::to_string(version.version) + "\""},
+          {"lastModified", version.last_updated}}}};
+    if (!version.deleted) entry["resource"] = Json::parse(version.json);
+    bundle["entry"].push_back(std::move(entry));
+  }
   Response response = Response::FromJson(200, bundle);
   response.content_type = std::string(kFhirJson);
   return response;
@@ -167,11 +216,12 @@ Json CapabilityStatement(const FhirServices& s) {
           parameter.type == clinical::SearchParamType::kSpecial) {
         continue;
       }
-      search.push_back({{"name", parameter.code}, {"type", clinical::SearchParamTypeName(parameter.type)}});
+      search.push_back(
+          {{"name", parameter.code}, {"type", clinical::SearchParamTypeName(parameter.type)}});
     }
     Json interactions = Json::array();
-    for (const char* code :
-         {"read", "vread", "update", "patch", "delete", "history-instance", "create", "search-type"}) {
+    for (const char* code : {"read", "vread", "update", "patch", "delete", "history-instance",
+                             "history-type", "create", "search-type"}) {
       interactions.push_back({{"code", code}});
     }
     resources.push_back({{"type", type},
@@ -193,9 +243,11 @@ Json CapabilityStatement(const FhirServices& s) {
           {"rest",
            Json::array({{{"mode", "server"},
                          {"security",
-                          {{"description", "Bearer token from POST /api/v1/auth/login, or the session cookie"}}},
+                          {{"description",
+                            "Bearer token from POST /api/v1/auth/login, or the session cookie"}}},
                          {"resource", resources},
-                         {"interaction", Json::array({{{"code", "transaction"}}, {{"code", "batch"}}})}}})}};
+                         {"interaction",
+                          Json::array({{{"code", "transaction"}}, {{"code", "batch"}}})}}})}};
 }
 
 }  // namespace
@@ -206,222 +258,245 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
   });
   auto& router = api.router();
 
-  auto capability = std::make_shared<std::string>(CapabilityStatement(s).dump());
-  Route metadata = FhirRoute("GET", "/fhir/metadata", Access::kPublic, std::nullopt,
-                             "The CapabilityStatement: what this FHIR server supports",
-                             [capability](const Request&, const RequestContext&) -> Result<Response> {
-                               Response response;
-                               response.content_type = std::string(kFhirJson);
-                               response.body = *capability;
-                               return response;
-                             });
+  auto capability = std::make_shared<const Json>(CapabilityStatement(s));
+  Route metadata =
+      FhirRoute("GET", "/fhir/metadata", Access::kPublic, std::nullopt,
+                "The CapabilityStatement: what this FHIR server supports",
+                [capability](const Request& request, const RequestContext&) -> Result<Response> {
+                  Json statement = *capability;
+                  statement["implementation"] = {{"description", "Custos"}, {"url", Base(request)}};
+                  Response response = Response::FromJson(200, statement);
+                  response.content_type = std::string(kFhirJson);
+                  return response;
+                });
   metadata.non_blocking = true;
   router.Add(std::move(metadata));
 
-  router.Add(FhirRoute("POST", "/fhir", Access::kPermission, Permission::kClinicalWrite,
-                       "Process a batch or transaction Bundle",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
-                         clinical::WriteOutcome outcome;
-                         auto result = s.bundles.Process(context, std::move(body), &outcome);
-                         if (!result.ok()) return WriteError(result.status(), request, outcome);
-                         Response response = Response::FromJson(200, *result);
-                         response.content_type = std::string(kFhirJson);
-                         return response;
-                       }));
+  router.Add(
+      FhirRoute("POST", "/fhir", Access::kPermission, Permission::kClinicalWrite,
+                "Process a batch or transaction Bundle",
+                [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                  CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+                  clinical::WriteOutcome outcome;
+                  auto result = s.bundles.Process(context, std::move(body), &outcome);
+                  if (!result.ok()) return WriteError(result.status(), request, outcome);
+                  Response response = Response::FromJson(200, *result);
+                  response.content_type = std::string(kFhirJson);
+                  return response;
+                }));
 
-  router.Add(FhirRoute("POST", "/fhir/{type}", Access::kPermission, Permission::kClinicalWrite,
-                       "Create a resource (the server assigns the id); If-None-Exist makes it conditional",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
-                         if (body.value("resourceType", "") != type) {
-                           return Status::InvalidArgument("resourceType must be " + type, "resourceType");
-                         }
-                         clinical::WriteOutcome outcome;
-                         const std::string_view condition = request.Header("if-none-exist");
-                         if (!condition.empty()) {
-                           auto result = s.bundles.CreateIfNoneExist(context, std::move(body), std::string(condition),
-                                                                     &outcome);
-                           if (!result.ok()) return WriteError(result.status(), request, outcome);
-                           Response response = ResourceResponse(result->created ? 201 : 200, result->resource);
-                           SetLocation(response, request, result->resource);
-                           return response;
-                         }
-                         auto stored = s.store.Create(context, std::move(body), &outcome);
-                         if (!stored.ok()) return WriteError(stored.status(), request, outcome);
-                         Response response = ResourceResponse(201, *stored);
-                         SetLocation(response, request, *stored);
-                         return response;
-                       }));
+  router.Add(FhirRoute(
+      "POST", "/fhir/{type}", Access::kPermission, Permission::kClinicalWrite,
+      "Create a resource (the server assigns the id); If-None-Exist makes it conditional",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+        if (body.value("resourceType", "") != type) {
+          return Status::InvalidArgument("resourceType must be " + type, "resourceType");
+        }
+        clinical::WriteOutcome outcome;
+        const std::string_view condition = request.Header("if-none-exist");
+        if (!condition.empty()) {
+          auto result = s.bundles.CreateIfNoneExist(context, std::move(body),
+                                                    std::string(condition), &outcome);
+          if (!result.ok()) return WriteError(result.status(), request, outcome);
+          Response response = ResourceResponse(result->created ? 201 : 200, result->resource);
+          SetLocation(response, request, result->resource);
+          return response;
+        }
+        auto stored = s.store.Create(context, std::move(body), &outcome);
+        if (!stored.ok()) return WriteError(stored.status(), request, outcome);
+        Response response = ResourceResponse(201, *stored);
+        SetLocation(response, request, *stored);
+        return response;
+      }));
 
-  router.Add(FhirRoute("PUT", "/fhir/{type}", Access::kPermission, Permission::kClinicalWrite,
-                       "Conditional update: update the one resource matching the query, or create it",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
-                         const size_t question = request.target.find('?');
-                         if (question == std::string::npos) {
-                           return Status::InvalidArgument("a conditional update needs search parameters", "url");
-                         }
-                         clinical::WriteOutcome outcome;
-                         auto stored = s.bundles.UpdateWhere(context, type, request.target.substr(question + 1),
-                                                             std::move(body), &outcome);
-                         if (!stored.ok()) return WriteError(stored.status(), request, outcome);
-                         Response response = ResourceResponse(stored->version == 1 ? 201 : 200, *stored);
-                         SetLocation(response, request, *stored);
-                         return response;
-                       }));
+  router.Add(FhirRoute(
+      "PUT", "/fhir/{type}", Access::kPermission, Permission::kClinicalWrite,
+      "Conditional update: update the one resource matching the query, or create it",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+        const size_t question = request.target.find('?');
+        if (question == std::string::npos) {
+          return Status::InvalidArgument("a conditional update needs search parameters", "url");
+        }
+        clinical::WriteOutcome outcome;
+        auto stored = s.bundles.UpdateWhere(context, type, request.target.substr(question + 1),
+                                            std::move(body), &outcome);
+        if (!stored.ok()) return WriteError(stored.status(), request, outcome);
+        Response response = ResourceResponse(stored->version == 1 ? 201 : 200, *stored);
+        SetLocation(response, request, *stored);
+        return response;
+      }));
 
-  router.Add(FhirRoute("PATCH", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
-                       "Change a resource with a JSON Patch (RFC 6902)",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         const std::string id(request.PathParam("id"));
-                         CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
-                         Json patch = Json::parse(request.body, nullptr, false);
-                         if (patch.is_discarded() || !patch.is_array()) {
-                           return Status::InvalidArgument("the body must be a JSON Patch array", "body");
-                         }
-                         CUSTOS_ASSIGN_OR_RETURN(clinical::StoredResource current, s.store.Read(context, type, id));
-                         Json patched;
-                         try {
-                           patched = Json::parse(current.json).patch(patch);
-                         } catch (const Json::exception& error) {
-                           return Status::InvalidArgument(std::string("the patch cannot be applied: ") + error.what(),
-                                                          "body");
-                         }
-                         if (if_match && *if_match != current.version) {
-                           return Status::Conflict("the resource has changed").WithReason("version_conflict");
-                         }
-                         clinical::WriteOutcome outcome;
-                         auto stored = s.store.Update(context, type, id, std::move(patched), current.version, &outcome);
-                         if (!stored.ok()) return WriteError(stored.status(), request, outcome);
-                         return ResourceResponse(200, *stored);
-                       }));
+  router.Add(FhirRoute(
+      "PATCH", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
+      "Change a resource with a JSON Patch (RFC 6902)",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        const std::string id(request.PathParam("id"));
+        CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
+        Json patch = Json::parse(request.body, nullptr, false);
+        if (patch.is_discarded() || !patch.is_array()) {
+          return Status::InvalidArgument("the body must be a JSON Patch array", "body");
+        }
+        CUSTOS_ASSIGN_OR_RETURN(clinical::StoredResource current, s.store.Read(context, type, id));
+        Json patched;
+        try {
+          patched = Json::parse(current.json).patch(patch);
+        } catch (const Json::exception& error) {
+          return Status::InvalidArgument(
+              std::string("the patch cannot be applied: ") + error.what(), "body");
+        }
+        if (if_match && *if_match != current.version) {
+          return Status::Conflict("the resource has changed").WithReason("version_conflict");
+        }
+        clinical::WriteOutcome outcome;
+        auto stored =
+            s.store.Update(context, type, id, std::move(patched), current.version, &outcome);
+        if (!stored.ok()) return WriteError(stored.status(), request, outcome);
+        return ResourceResponse(200, *stored);
+      }));
 
-  router.Add(FhirRoute("POST", "/fhir/{type}/$validate", Access::kPermission, Permission::kClinicalRead,
-                       "Validate a resource without storing it; answers an OperationOutcome",
-                       [&s](const Request& request, const RequestContext&) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
-                         // Parameters { parameter: [{name: "resource", resource: …}] } or the resource itself.
-                         if (body.value("resourceType", "") == "Parameters") {
-                           for (const auto& parameter : body.value("parameter", Json::array())) {
-                             if (parameter.value("name", "") == "resource") body = parameter.value("resource", Json());
-                           }
-                         }
-                         std::vector<clinical::ValidationIssue> issues = s.store.validator().Validate(body);
-                         if (body.value("resourceType", "") != type) {
-                           issues.push_back({"error", "invalid", "resourceType", "resourceType must be " + type});
-                         }
-                         Json outcome = {{"resourceType", "OperationOutcome"}, {"issue", Json::array()}};
-                         for (const auto& issue : issues) {
-                           Json entry = {{"severity", issue.severity}, {"code", issue.code}, {"diagnostics", issue.message}};
-                           if (!issue.expression.empty()) entry["expression"] = Json::array({issue.expression});
-                           outcome["issue"].push_back(entry);
-                         }
-                         if (issues.empty()) {
-                           outcome["issue"].push_back(
-                               {{"severity", "information"}, {"code", "informational"}, {"diagnostics", "valid"}});
-                         }
-                         Response response = Response::FromJson(200, outcome);
-                         response.content_type = std::string(kFhirJson);
-                         return response;
-                       }));
+  router.Add(FhirRoute(
+      "POST", "/fhir/{type}/$validate", Access::kPermission, Permission::kClinicalRead,
+      "Validate a resource without storing it; answers an OperationOutcome",
+      [&s](const Request& request, const RequestContext&) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+        // Parameters { parameter: [{name: "resource", resource: …}] } or the resource itself.
+        if (body.value("resourceType", "") == "Parameters") {
+          for (const auto& parameter : body.value("parameter", Json::array())) {
+            if (parameter.value("name", "") == "resource")
+              body = parameter.value("resource", Json());
+          }
+        }
+        std::vector<clinical::ValidationIssue> issues = s.store.validator().Validate(body);
+        if (body.value("resourceType", "") != type) {
+          issues.push_back({"error", "invalid", "resourceType", "resourceType must be " + type});
+        }
+        Json outcome = {{"resourceType", "OperationOutcome"}, {"issue", Json::array()}};
+        for (const auto& issue : issues) {
+          Json entry = {
+              {"severity", issue.severity}, {"code", issue.code}, {"diagnostics", issue.message}};
+          if (!issue.expression.empty()) entry["expression"] = Json::array({issue.expression});
+          outcome["issue"].push_back(entry);
+        }
+        if (issues.empty()) {
+          outcome["issue"].push_back(
+              {{"severity", "information"}, {"code", "informational"}, {"diagnostics", "valid"}});
+        }
+        Response response = Response::FromJson(200, outcome);
+        response.content_type = std::string(kFhirJson);
+        return response;
+      }));
 
-  router.Add(FhirRoute("GET", "/fhir/{type}", Access::kPermission, Permission::kClinicalRead,
-                       "Search resources of a type (FHIR search parameters in the query)",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         return SearchResponse(s, request, context, type, request.query);
-                       }));
+  router.Add(FhirRoute(
+      "GET", "/fhir/{type}", Access::kPermission, Permission::kClinicalRead,
+      "Search resources of a type (FHIR search parameters in the query)",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        return SearchResponse(s, request, context, type, request.query);
+      }));
 
-  router.Add(FhirRoute("POST", "/fhir/{type}/_search", Access::kPermission, Permission::kClinicalRead,
-                       "Search with the parameters in a form body (and the query)",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         CUSTOS_ASSIGN_OR_RETURN(clinical::QueryParameters parameters, FormParameters(request));
-                         parameters.insert(parameters.begin(), request.query.begin(), request.query.end());
-                         return SearchResponse(s, request, context, type, parameters);
-                       }));
+  router.Add(FhirRoute(
+      "POST", "/fhir/{type}/_search", Access::kPermission, Permission::kClinicalRead,
+      "Search with the parameters in a form body (and the query)",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        CUSTOS_ASSIGN_OR_RETURN(clinical::QueryParameters parameters, FormParameters(request));
+        parameters.insert(parameters.begin(), request.query.begin(), request.query.end());
+        return SearchResponse(s, request, context, type, parameters);
+      }));
 
-  router.Add(FhirRoute("GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead,
-                       "Read the current version of a resource",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         CUSTOS_ASSIGN_OR_RETURN(clinical::StoredResource stored,
-                                                 s.store.Read(context, type, std::string(request.PathParam("id"))));
-                         return ResourceResponse(200, stored);
-                       }));
+  router.Add(FhirRoute(
+      "GET", "/fhir/{type}/_history", Access::kPermission, Permission::kClinicalRead,
+      "Versions of every resource of a type, newest first (_count, _offset)",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        int count = clinical::Search::kDefaultCount;
+        int offset = 0;
+        for (const auto& [name, value] : request.query) {
+          int* target = name == "_count" ? &count : name == "_offset" ? &offset : nullptr;
+          if (!target) continue;
+          const auto [ptr, error] =
+              std::from_chars(value.data(), value.data() + value.size(), *target);
+          if (error != std::errc() || ptr != value.data() + value.size() || *target < 0 ||
+              *target > clinical::Search::kMaxCount) {
+            return Status::InvalidArgument(name + " must be a whole number up to 1000", name);
+          }
+        }
+        CUSTOS_ASSIGN_OR_RETURN(auto versions, s.store.TypeHistory(context, type, count, offset));
+        return HistoryResponse(request, versions);
+      }));
 
-  router.Add(FhirRoute("PUT", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
-                       "Update a resource (or create it with this id); If-Match for optimistic locking",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
-                         CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
-                         clinical::WriteOutcome outcome;
-                         auto stored = s.store.Update(context, type, std::string(request.PathParam("id")),
-                                                      std::move(body), if_match, &outcome);
-                         if (!stored.ok()) return WriteError(stored.status(), request, outcome);
-                         Response response = ResourceResponse(stored->version == 1 ? 201 : 200, *stored);
-                         SetLocation(response, request, *stored);
-                         return response;
-                       }));
+  router.Add(FhirRoute(
+      "GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead,
+      "Read the current version of a resource",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        CUSTOS_ASSIGN_OR_RETURN(clinical::StoredResource stored,
+                                s.store.Read(context, type, std::string(request.PathParam("id"))));
+        return ResourceResponse(200, stored);
+      }));
 
-  router.Add(FhirRoute("DELETE", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
-                       "Delete a resource (a new, empty version; history is kept)",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
-                         CUSTOS_ASSIGN_OR_RETURN(
-                             clinical::StoredResource stored,
-                             s.store.Delete(context, type, std::string(request.PathParam("id")), if_match));
-                         Response response = Response::NoContent();
-                         response.SetHeader("ETag", "W/\"" + std::to_string(stored.version) + "\"");
-                         return response;
-                       }));
+  router.Add(FhirRoute(
+      "PUT", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
+      "Update a resource (or create it with this id); If-Match for optimistic locking",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
+        CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+        clinical::WriteOutcome outcome;
+        auto stored = s.store.Update(context, type, std::string(request.PathParam("id")),
+                                     std::move(body), if_match, &outcome);
+        if (!stored.ok()) return WriteError(stored.status(), request, outcome);
+        Response response = ResourceResponse(stored->version == 1 ? 201 : 200, *stored);
+        SetLocation(response, request, *stored);
+        return response;
+      }));
 
-  router.Add(FhirRoute("GET", "/fhir/{type}/{id}/_history", Access::kPermission, Permission::kClinicalRead,
-                       "Every version of a resource, newest first",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         CUSTOS_ASSIGN_OR_RETURN(auto versions,
-                                                 s.store.History(context, type, std::string(request.PathParam("id"))));
-                         Json bundle = {{"resourceType", "Bundle"}, {"type", "history"}, {"total", versions.size()},
-                                        {"entry", Json::array()}};
-                         for (const auto& version : versions) {
-                           const std::string url = Base(request) + "/" + version.resource_type + "/" + version.id;
-                           Json entry = {{"fullUrl", url},
-                                         {"request", {{"method", version.deleted ? "DELETE" : (version.version == 1 ? "POST" : "PUT")},
-                                                      {"url", version.resource_type + "/" + version.id}}},
-                                         {"response", {{"status", version.deleted ? "204" : (version.version == 1 ? "201" : "200")},
-                                                       {"etag", "W/\"" + std::to_string(version.version) + "\""},
-                                                       {"lastModified", version.last_updated}}}};
-                           if (!version.deleted) entry["resource"] = Json::parse(version.json);
-                           bundle["entry"].push_back(entry);
-                         }
-                         Response response = Response::FromJson(200, bundle);
-                         response.content_type = std::string(kFhirJson);
-                         return response;
-                       }));
+  router.Add(FhirRoute(
+      "DELETE", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,
+      "Delete a resource (a new, empty version; history is kept)",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        CUSTOS_ASSIGN_OR_RETURN(auto if_match, IfMatch(request));
+        CUSTOS_ASSIGN_OR_RETURN(
+            clinical::StoredResource stored,
+            s.store.Delete(context, type, std::string(request.PathParam("id")), if_match));
+        Response response = Response::NoContent();
+        response.SetHeader("ETag", "W/\"" + std::to_string(stored.version) + "\"");
+        return response;
+      }));
 
-  router.Add(FhirRoute("GET", "/fhir/{type}/{id}/_history/{version}", Access::kPermission,
-                       Permission::kClinicalRead, "Read one version of a resource",
-                       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-                         const std::string_view text = request.PathParam("version");
-                         std::int64_t version = 0;
-                         const auto [ptr, error] = std::from_chars(text.data(), text.data() + text.size(), version);
-                         if (error != std::errc() || ptr != text.data() + text.size()) {
-                           return Status::NotFound("no such version");
-                         }
-                         CUSTOS_ASSIGN_OR_RETURN(
-                             clinical::StoredResource stored,
-                             s.store.ReadVersion(context, type, std::string(request.PathParam("id")), version));
-                         return ResourceResponse(200, stored);
-                       }));
+  router.Add(FhirRoute(
+      "GET", "/fhir/{type}/{id}/_history", Access::kPermission, Permission::kClinicalRead,
+      "Every version of a resource, newest first",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        CUSTOS_ASSIGN_OR_RETURN(
+            auto versions, s.store.History(context, type, std::string(request.PathParam("id"))));
+        return HistoryResponse(request, versions);
+      }));
+
+  router.Add(FhirRoute(
+      "GET", "/fhir/{type}/{id}/_history/{version}", Access::kPermission, Permission::kClinicalRead,
+      "Read one version of a resource",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+        const std::string_view text = request.PathParam("version");
+        std::int64_t version = 0;
+        const auto [ptr, error] = std::from_chars(text.data(), text.data() + text.size(), version);
+        if (error != std::errc() || ptr != text.data() + text.size()) {
+          return Status::NotFound("no such version");
+        }
+        CUSTOS_ASSIGN_OR_RETURN(
+            clinical::StoredResource stored,
+            s.store.ReadVersion(context, type, std::string(request.PathParam("id")), version));
+        return ResourceResponse(200, stored);
+      }));
 }
 
 }  // namespace custos::fhir

@@ -13,15 +13,24 @@ std::string_view IssueType(const Status& status) {
   if (reason == "version_conflict") return "conflict";
   if (reason == "method_not_allowed") return "not-supported";
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: return "invalid";
-    case StatusCode::kNotFound: return "not-found";
-    case StatusCode::kConflict: return "conflict";
-    case StatusCode::kFailedPrecondition: return "business-rule";
-    case StatusCode::kUnauthenticated: return "login";
-    case StatusCode::kPermissionDenied: return "forbidden";
-    case StatusCode::kResourceExhausted: return "throttled";
-    case StatusCode::kUnavailable: return "transient";
-    default: return "exception";
+    case StatusCode::kInvalidArgument:
+      return "invalid";
+    case StatusCode::kNotFound:
+      return "not-found";
+    case StatusCode::kConflict:
+      return "conflict";
+    case StatusCode::kFailedPrecondition:
+      return "business-rule";
+    case StatusCode::kUnauthenticated:
+      return "login";
+    case StatusCode::kPermissionDenied:
+      return "forbidden";
+    case StatusCode::kResourceExhausted:
+      return "throttled";
+    case StatusCode::kUnavailable:
+      return "transient";
+    default:
+      return "exception";
   }
 }
 
@@ -30,20 +39,30 @@ std::string_view IssueType(const Status& status) {
 int FhirHttpStatus(const Status& status) {
   const std::string_view reason = status.reason();
   if (reason == "deleted") return 410;
-  if (reason == "version_conflict") return 412;
+  if (reason == "version_conflict" || reason == "multiple_matches") return 412;
   if (reason == "invalid_resource") return 422;
   if (reason == "method_not_allowed") return 405;
   switch (status.code()) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kConflict: return 409;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kResourceExhausted: return 503;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kConflict:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kResourceExhausted:
+      return 503;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -53,14 +72,16 @@ http::Response OperationOutcomeResponse(const Status& status, std::string_view r
   Json outcome = {{"resourceType", "OperationOutcome"}, {"issue", Json::array()}};
   if (issues && !issues->empty()) {
     for (const auto& issue : *issues) {
-      Json entry = {{"severity", issue.severity}, {"code", issue.code}, {"diagnostics", issue.message}};
+      Json entry = {
+          {"severity", issue.severity}, {"code", issue.code}, {"diagnostics", issue.message}};
       if (!issue.expression.empty()) entry["expression"] = Json::array({issue.expression});
       outcome["issue"].push_back(entry);
     }
   } else {
     std::string message = status.message();
     if (status.code() == StatusCode::kInternal) {
-      Log(LogLevel::kError, "internal_error", {{"request_id", request_id}, {"detail", status.message()}});
+      Log(LogLevel::kError, "internal_error",
+          {{"request_id", request_id}, {"detail", status.message()}});
       message = "something went wrong on the server (request " + std::string(request_id) + ")";
     }
     Json entry = {{"severity", "error"}, {"code", IssueType(status)}, {"diagnostics", message}};

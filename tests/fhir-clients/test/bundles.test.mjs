@@ -19,7 +19,6 @@ import {
 } from './helpers.mjs';
 
 // A reason string skips the test while the server lacks the feature; set it to false once it has it.
-const SKIP_BATCH_GET = 'server lacks GET entries in batch bundles yet';
 
 const statusCode = (entry) => Number.parseInt(String(entry?.response?.status ?? '').slice(0, 3), 10);
 
@@ -248,7 +247,7 @@ describe('batch', () => {
     assert.equal(await total(client, 'Patient', { family }), 2, 'both valid entries were kept');
   });
 
-  test('GET entries: read and search inside a batch', { skip: SKIP_BATCH_GET }, async () => {
+  test('GET entries: read and search inside a batch', async () => {
     const client = fhirClient();
     const family = uniqueName('BatchGet');
     const existing = await client.create({ resourceType: 'Patient', body: samplePatient(family) });
