@@ -16,3 +16,9 @@ for run in 1 2 3; do "$BUILD/custos" audit verify --data-dir "$data" --log-level
 
 echo "== HTTP: authenticated GET /api/v1/auth/me vs hello world, wrk -t2 -c64"
 bench/http_throughput.sh
+
+echo "== FHIR import of the Synthea bundles (issue 3)"
+bench/fhir_import.sh
+
+echo "== FHIR read: GET /fhir/Patient/{id} vs hello world, wrk -t2 -c64 (issue 3)"
+bench/fhir_read.sh
