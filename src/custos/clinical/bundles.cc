@@ -32,21 +32,6 @@ Result<std::string> Decode(std::string_view text) {
   return out;
 }
 
-void RewriteReferences(Json& node, const std::map<std::string, std::string>& ids) {
-  if (node.is_object()) {
-    auto reference = node.find("reference");
-    if (reference != node.end() && reference->is_string()) {
-      const auto mapped = ids.find(reference->get_ref<const std::string&>());
-      if (mapped != ids.end()) *reference = mapped->second;
-    }
-    for (auto& [key, value] : node.items()) {
-      if (value.is_structured()) RewriteReferences(value, ids);
-    }
-  } else if (node.is_array()) {
-    for (auto& item : node) RewriteReferences(item, ids);
-  }
-}
-
 std::string StatusLine(int code) {
   switch (code) {
     case 200:
@@ -113,6 +98,21 @@ Status LockCondition(storage::Transaction& tx, const std::string& key) {
 }
 
 }  // namespace
+
+void RewriteReferences(Json& node, const std::map<std::string, std::string>& ids) {
+  if (node.is_object()) {
+    auto reference = node.find("reference");
+    if (reference != node.end() && reference->is_string()) {
+      const auto mapped = ids.find(reference->get_ref<const std::string&>());
+      if (mapped != ids.end()) *reference = mapped->second;
+    }
+    for (auto& [key, value] : node.items()) {
+      if (value.is_structured()) RewriteReferences(value, ids);
+    }
+  } else if (node.is_array()) {
+    for (auto& item : node) RewriteReferences(item, ids);
+  }
+}
 
 Result<QueryParameters> ParseQueryString(std::string_view query) {
   QueryParameters parameters;

@@ -8,6 +8,7 @@
 // requests create exactly one resource. Thread-safe.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "custos/clinical/resource_store.h"
@@ -53,6 +54,9 @@ class BundleProcessor {
   ResourceStore& store_;
   Search& search_;
 };
+
+// Rewrites every `reference` below `node` found in `ids` (e.g. "urn:uuid:…" → "Patient/123").
+void RewriteReferences(Json& node, const std::map<std::string, std::string>& ids);
 
 // "a=1&b=x%7Cy" → {("a","1"), ("b","x|y")}. kInvalidArgument on bad percent-encoding.
 Result<QueryParameters> ParseQueryString(std::string_view query);

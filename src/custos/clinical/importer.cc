@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "custos/auth/permissions.h"
+#include "custos/clinical/bundles.h"
 
 namespace custos::clinical {
 
@@ -17,22 +18,6 @@ namespace {
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-// Rewrites every {"reference": "urn:uuid:X"} below `node` to the mapped "Type/id".
-void RewriteReferences(Json& node, const std::map<std::string, std::string>& ids) {
-  if (node.is_object()) {
-    auto reference = node.find("reference");
-    if (reference != node.end() && reference->is_string()) {
-      const auto mapped = ids.find(reference->get_ref<const std::string&>());
-      if (mapped != ids.end()) *reference = mapped->second;
-    }
-    for (auto& [key, value] : node.items()) {
-      if (value.is_structured()) RewriteReferences(value, ids);
-    }
-  } else if (node.is_array()) {
-    for (auto& item : node) RewriteReferences(item, ids);
-  }
 }
 
 bool IsDeduplicatedType(std::string_view type) {

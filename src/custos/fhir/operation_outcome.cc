@@ -1,6 +1,7 @@
 #include "custos/fhir/operation_outcome.h"
 
 #include "custos/core/log.h"
+#include "custos/http/error_response.h"
 
 namespace custos::fhir {
 
@@ -37,34 +38,13 @@ std::string_view IssueType(const Status& status) {
 }  // namespace
 
 int FhirHttpStatus(const Status& status) {
+  // FHIR's refinements (http://hl7.org/fhir/R4/http.html); the rest as everywhere else.
   const std::string_view reason = status.reason();
   if (reason == "deleted") return 410;
   if (reason == "version_conflict" || reason == "multiple_matches") return 412;
   if (reason == "invalid_resource") return 422;
   if (reason == "method_not_allowed") return 405;
-  switch (status.code()) {
-    case StatusCode::kOk:
-      return 200;
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kConflict:
-      return 409;
-    case StatusCode::kFailedPrecondition:
-      return 409;
-    case StatusCode::kUnauthenticated:
-      return 401;
-    case StatusCode::kPermissionDenied:
-      return 403;
-    case StatusCode::kResourceExhausted:
-      return 503;
-    case StatusCode::kUnavailable:
-      return 503;
-    case StatusCode::kInternal:
-      return 500;
-  }
-  return 500;
+  return http::HttpStatusFor(status.code());
 }
 
 http::Response OperationOutcomeResponse(const Status& status, std::string_view request_id,
