@@ -18,61 +18,13 @@ cd "$ROOT"
 CUSTOS_BIN="${CUSTOS_BIN:-build/dev/custos}"
 STARTUP_TIMEOUT_SECONDS="${CUSTOS_STARTUP_TIMEOUT:-30}"
 
-if [[ ! -x "$CUSTOS_BIN" ]]; then
-  echo "run.sh: no custos binary at $CUSTOS_BIN (build it, or set CUSTOS_BIN)" >&2
-  exit 2
-fi
 if [[ ! -d "$HERE/node_modules" ]]; then
   npm --prefix "$HERE" ci --no-audit --no-fund
 fi
 
-DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/custos-fhirclients-data.XXXXXX")"
-LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/custos-fhirclients-logs.XXXXXX")"
-SERVER_PID=""
-
-cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$DATA_DIR" "$LOG_DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$CUSTOS_BIN" init --data-dir "$DATA_DIR" --demo >"$LOG_DIR/init.log" 2>&1 || {
-  echo "run.sh: custos init failed:" >&2
-  cat "$LOG_DIR/init.log" >&2
-  exit 1
-}
-
-"$CUSTOS_BIN" serve --data-dir "$DATA_DIR" --http-port 0 --demo \
-  >"$LOG_DIR/server.out" 2>"$LOG_DIR/server.err" &
-SERVER_PID=$!
-
-CUSTOS_URL=""
-for _ in $(seq $((STARTUP_TIMEOUT_SECONDS * 10))); do
-  CUSTOS_URL="$(grep -h -o 'listening on http://127\.0\.0\.1:[0-9]*' "$LOG_DIR/server.out" \
-    2>/dev/null | head -n 1 | sed 's/^listening on //' || true)"
-  [[ -n "$CUSTOS_URL" ]] && break
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "run.sh: custos serve exited before listening:" >&2
-    cat "$LOG_DIR/server.out" "$LOG_DIR/server.err" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [[ -z "$CUSTOS_URL" ]]; then
-  echo "run.sh: custos serve did not say 'listening on http://127.0.0.1:PORT' within ${STARTUP_TIMEOUT_SECONDS}s:" >&2
-  cat "$LOG_DIR/server.out" "$LOG_DIR/server.err" >&2
-  exit 1
-fi
-echo "run.sh: custos serving at $CUSTOS_URL"
+# shellcheck source=../lib/custos_server.sh
+source "$ROOT/tests/lib/custos_server.sh"
+custos_server_start fhir-clients
 
 # Log in as the demo clinician (clinical.read + clinical.write). Node does the HTTP and JSON so
 # that the script needs neither curl nor jq.
@@ -89,7 +41,7 @@ CUSTOS_TOKEN="$(CUSTOS_URL="$CUSTOS_URL" node --input-type=module -e '
   process.stdout.write(token);
 ')" || {
   echo "run.sh: login as clinician failed" >&2
-  tail -n 40 "$LOG_DIR/server.err" "$LOG_DIR/server.out" >&2 || true
+  custos_server_logs
   exit 1
 }
 
@@ -100,6 +52,6 @@ status=0
 node --test --test-concurrency=1 "$@" "$HERE"/test/*.test.mjs || status=$?
 if [[ $status -ne 0 ]]; then
   echo "run.sh: FHIR client tests failed; last lines of the server's log:" >&2
-  tail -n 40 "$LOG_DIR/server.err" "$LOG_DIR/server.out" >&2 || true
+  custos_server_logs
 fi
 exit $status

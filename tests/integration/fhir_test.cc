@@ -34,7 +34,8 @@ class FhirTest : public ::testing::TestWithParam<TestBackend> {
     return client_->Send(method, target, body.is_null() ? "" : body.dump(), headers);
   }
   Json AuditEvents(const std::string& query) {
-    const HttpResult result = client_->Get("/api/v1/audit/events?" + query, server_->TokenFor("auditor"));
+    const HttpResult result =
+        client_->Get("/api/v1/audit/events?" + query, server_->TokenFor("auditor"));
     EXPECT_EQ(result.status, 200);
     return result.JsonBody()["events"];
   }
@@ -63,7 +64,8 @@ TEST_P(FhirTest, CreateReadUpdateDeleteKeepsEveryVersion) {
   const std::string id = patient["id"];
   EXPECT_EQ(patient["meta"]["versionId"], "1");
   EXPECT_EQ(created.Header("etag"), "W/\"1\"");
-  EXPECT_NE(created.Header("location").find("/fhir/Patient/" + id + "/_history/1"), std::string::npos);
+  EXPECT_NE(created.Header("location").find("/fhir/Patient/" + id + "/_history/1"),
+            std::string::npos);
 
   const HttpResult read = Fhir("GET", "/fhir/Patient/" + id);
   EXPECT_EQ(read.status, 200);
@@ -80,7 +82,8 @@ TEST_P(FhirTest, CreateReadUpdateDeleteKeepsEveryVersion) {
   EXPECT_EQ(stale.status, 412);
   EXPECT_EQ(stale.JsonBody()["resourceType"], "OperationOutcome");
 
-  EXPECT_EQ(Fhir("GET", "/fhir/Patient/" + id + "/_history/1").JsonBody()["name"][0]["family"], "Garcia");
+  EXPECT_EQ(Fhir("GET", "/fhir/Patient/" + id + "/_history/1").JsonBody()["name"][0]["family"],
+            "Garcia");
   EXPECT_EQ(Fhir("DELETE", "/fhir/Patient/" + id).status, 204);
   EXPECT_EQ(Fhir("GET", "/fhir/Patient/" + id).status, 410);
   const Json history = Fhir("GET", "/fhir/Patient/" + id + "/_history").JsonBody();
@@ -120,7 +123,11 @@ TEST_P(FhirTest, ReadsAndWritesOfPatientDataAreAuditedWithThePatient) {
       {"code", {{"coding", Json::array({{{"system", "http://loinc.org"}, {"code", "8867-4"}}})}}},
       {"subject", {{"reference", "Patient/" + id}}},
       {"effectiveDateTime", "2026-11-20T08:00:00Z"},
-      {"valueQuantity", {{"value", 72}, {"unit", "/min"}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}}}};
+      {"valueQuantity",
+       {{"value", 72},
+        {"unit", "/min"},
+        {"system", "http://unitsofmeasure.org"},
+        {"code", "/min"}}}};
   const HttpResult created = Fhir("POST", "/fhir/Observation", observation);
   ASSERT_EQ(created.status, 201) << created.body;
   Fhir("GET", "/fhir/Observation/" + created.JsonBody()["id"].get<std::string>());
@@ -148,7 +155,8 @@ TEST_P(FhirTest, ErrorsAreOperationOutcomes) {
 TEST_P(FhirTest, SearchByTokenStringDateReferenceAndChains) {
   const std::string ana = Fhir("POST", "/fhir/Patient", PatientResource("Núñez")).JsonBody()["id"];
   const std::string bob = Fhir("POST", "/fhir/Patient", PatientResource("Baker")).JsonBody()["id"];
-  auto observation = [&](const std::string& patient, const std::string& code, const std::string& when, double value) {
+  auto observation = [&](const std::string& patient, const std::string& code,
+                         const std::string& when, double value) {
     const Json body = {
         {"resourceType", "Observation"},
         {"status", "final"},
@@ -156,7 +164,10 @@ TEST_P(FhirTest, SearchByTokenStringDateReferenceAndChains) {
         {"subject", {{"reference", "Patient/" + patient}}},
         {"effectiveDateTime", when},
         {"valueQuantity",
-         {{"value", value}, {"unit", "/min"}, {"system", "http://unitsofmeasure.org"}, {"code", "/min"}}}};
+         {{"value", value},
+          {"unit", "/min"},
+          {"system", "http://unitsofmeasure.org"},
+          {"code", "/min"}}}};
     const HttpResult created = Fhir("POST", "/fhir/Observation", body);
     EXPECT_EQ(created.status, 201) << created.body;
   };
@@ -193,11 +204,13 @@ TEST_P(FhirTest, SearchByTokenStringDateReferenceAndChains) {
   for (const auto& link : paged["link"]) has_next = has_next || link["relation"] == "next";
   EXPECT_TRUE(has_next);
 
-  const Json with_patients = Fhir("GET", "/fhir/Observation?code=8310-5&_include=Observation:subject").JsonBody();
+  const Json with_patients =
+      Fhir("GET", "/fhir/Observation?code=8310-5&_include=Observation:subject").JsonBody();
   ASSERT_EQ(with_patients["entry"].size(), 2u);
   EXPECT_EQ(with_patients["entry"][1]["search"]["mode"], "include");
   EXPECT_EQ(with_patients["entry"][1]["resource"]["resourceType"], "Patient");
-  const Json rev = Fhir("GET", "/fhir/Patient?_id=" + ana + "&_revinclude=Observation:subject").JsonBody();
+  const Json rev =
+      Fhir("GET", "/fhir/Patient?_id=" + ana + "&_revinclude=Observation:subject").JsonBody();
   EXPECT_EQ(rev["entry"].size(), 4u);
   const Json count_only = Fhir("GET", "/fhir/Observation?_summary=count").JsonBody();
   EXPECT_EQ(count_only["total"], 4);
@@ -216,16 +229,18 @@ TEST_P(FhirTest, TransactionsResolveReferencesAndAreAllOrNothing) {
       {"resourceType", "Bundle"},
       {"type", "transaction"},
       {"entry",
-       Json::array({{{"fullUrl", "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"},
-                     {"resource", PatientResource("Trans")},
-                     {"request", {{"method", "POST"}, {"url", "Patient"}}}},
-                    {{"fullUrl", "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059"},
-                     {"resource",
-                      {{"resourceType", "Encounter"},
-                       {"status", "finished"},
-                       {"class", {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "AMB"}}},
-                       {"subject", {{"reference", "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"}}}}},
-                     {"request", {{"method", "POST"}, {"url", "Encounter"}}}}})}};
+       Json::array(
+           {{{"fullUrl", "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"},
+             {"resource", PatientResource("Trans")},
+             {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+            {{"fullUrl", "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059"},
+             {"resource",
+              {{"resourceType", "Encounter"},
+               {"status", "finished"},
+               {"class",
+                {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "AMB"}}},
+               {"subject", {{"reference", "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a"}}}}},
+             {"request", {{"method", "POST"}, {"url", "Encounter"}}}}})}};
   const HttpResult result = Fhir("POST", "/fhir/", transaction);  // trailing slash accepted
   ASSERT_EQ(result.status, 200) << result.body;
   const Json response = result.JsonBody();
@@ -251,9 +266,10 @@ TEST_P(FhirTest, TransactionsResolveReferencesAndAreAllOrNothing) {
 }
 
 TEST_P(FhirTest, ConcurrentConditionalCreatesMakeExactlyOne) {
-  Json organization = {{"resourceType", "Organization"},
-                       {"name", "General Hospital"},
-                       {"identifier", Json::array({{{"system", "http://example.org/org"}, {"value", "GH-1"}}})}};
+  Json organization = {
+      {"resourceType", "Organization"},
+      {"name", "General Hospital"},
+      {"identifier", Json::array({{{"system", "http://example.org/org"}, {"value", "GH-1"}}})}};
   std::vector<std::thread> threads;
   std::atomic<int> created{0};
   std::atomic<int> matched{0};
@@ -262,7 +278,8 @@ TEST_P(FhirTest, ConcurrentConditionalCreatesMakeExactlyOne) {
       HttpClient client(server_->port());
       const HttpResult result =
           client.Send("POST", "/fhir/Organization", organization.dump(),
-                      {{"Authorization", "Bearer " + clinician_}, {"If-None-Exist", "identifier=http://example.org/org|GH-1"}});
+                      {{"Authorization", "Bearer " + clinician_},
+                       {"If-None-Exist", "identifier=http://example.org/org|GH-1"}});
       if (result.status == 201) ++created;
       if (result.status == 200) ++matched;
     });
@@ -280,7 +297,8 @@ TEST_P(FhirTest, JsonPatchAndValidate) {
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(patched.JsonBody()["gender"], "other");
   EXPECT_EQ(patched.JsonBody()["meta"]["versionId"], "2");
-  const Json bad_patch = Json::array({{{"op", "replace"}, {"path", "/gender"}, {"value", "robot"}}});
+  const Json bad_patch =
+      Json::array({{{"op", "replace"}, {"path", "/gender"}, {"value", "robot"}}});
   EXPECT_EQ(Fhir("PATCH", "/fhir/Patient/" + id, bad_patch).status, 422);
 
   Json invalid = PatientResource("Valid");
@@ -288,13 +306,18 @@ TEST_P(FhirTest, JsonPatchAndValidate) {
   const Json outcome = Fhir("POST", "/fhir/Patient/$validate", invalid).JsonBody();
   EXPECT_EQ(outcome["resourceType"], "OperationOutcome");
   EXPECT_EQ(outcome["issue"][0]["severity"], "error");
-  EXPECT_EQ(Fhir("POST", "/fhir/Patient/$validate", PatientResource("Valid")).JsonBody()["issue"][0]["severity"],
+  EXPECT_EQ(Fhir("POST", "/fhir/Patient/$validate", PatientResource("Valid"))
+                .JsonBody()["issue"][0]["severity"],
             "information");
-  EXPECT_EQ(Fhir("GET", "/fhir/Patient?family=valid").JsonBody()["total"], 0);  // $validate stores nothing
+  EXPECT_EQ(Fhir("GET", "/fhir/Patient?family=valid").JsonBody()["total"],
+            0);  // $validate stores nothing
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, FhirTest, ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
-                         [](const auto& info) { return info.param == TestBackend::kSqlite ? "Sqlite" : "Postgres"; });
+INSTANTIATE_TEST_SUITE_P(Backends, FhirTest,
+                         ::testing::Values(TestBackend::kSqlite, TestBackend::kPostgres),
+                         [](const auto& info) {
+                           return info.param == TestBackend::kSqlite ? "Sqlite" : "Postgres";
+                         });
 
 }  // namespace
 }  // namespace custos::testing

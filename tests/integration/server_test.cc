@@ -271,7 +271,8 @@ TEST_P(ServerTest, EveryRouteRefusesAnonymousCallersAndRolesWithoutThePermission
   int checked = 0;
   for (const http::Route& route : server().server().router().routes()) {
     const bool fhir = route.pattern.starts_with("/fhir/");
-    if ((!route.pattern.starts_with("/api/v1/") && !fhir) || route.access == http::Access::kPublic) continue;
+    if ((!route.pattern.starts_with("/api/v1/") && !fhir) || route.access == http::Access::kPublic)
+      continue;
     std::string path = route.pattern;
     for (size_t open = path.find('{'); open != std::string::npos; open = path.find('{')) {
       path.replace(open, path.find('}', open) - open + 1, "01NOSUCHID0000000000000000");

@@ -16,12 +16,22 @@
 
 namespace custos::clinical {
 
-enum class SearchParamType { kNumber, kDate, kString, kToken, kReference, kComposite, kQuantity, kUri, kSpecial };
+enum class SearchParamType {
+  kNumber,
+  kDate,
+  kString,
+  kToken,
+  kReference,
+  kComposite,
+  kQuantity,
+  kUri,
+  kSpecial
+};
 
 std::string_view SearchParamTypeName(SearchParamType type);
 
 struct SearchParameterDef {
-  std::string code;        // "family", "birthdate", "subject"
+  std::string code;  // "family", "birthdate", "subject"
   SearchParamType type = SearchParamType::kToken;
   std::string expression;  // the FHIRPath expression of the specification, for this resource type
   std::vector<std::string> targets;  // reference parameters: the resource types they point to
@@ -29,18 +39,18 @@ struct SearchParameterDef {
 
 // One element of a structure, e.g. Patient.name or HumanName.given.
 struct ElementDef {
-  std::string path;                 // "Patient.name"
+  std::string path;  // "Patient.name"
   int min = 0;
-  int max = 1;                      // -1 for "*"
-  std::vector<std::string> types;   // type codes: "HumanName", "string", "Reference", ...;
-                                    // several for choice elements (value[x])
+  int max = 1;                     // -1 for "*"
+  std::vector<std::string> types;  // type codes: "HumanName", "string", "Reference", ...;
+                                   // several for choice elements (value[x])
   std::vector<std::string> reference_targets;  // for Reference: allowed target resource types
-  std::string content_reference;    // "#Questionnaire.item" for recursive elements
-  std::string required_value_set;   // canonical URL when the binding strength is required
+  std::string content_reference;               // "#Questionnaire.item" for recursive elements
+  std::string required_value_set;  // canonical URL when the binding strength is required
 };
 
 struct TypeDef {
-  std::string name;                // "Patient", "HumanName"
+  std::string name;  // "Patient", "HumanName"
   bool is_resource = false;
   bool is_primitive = false;
   std::vector<ElementDef> elements;  // in specification order, excluding the root
@@ -51,7 +61,8 @@ class Definitions {
   // The definitions compiled into the binary. CUSTOS_CHECKs that they parse.
   static const Definitions& R4();
   // Builds definitions from the three data files' contents (tests may pass smaller ones).
-  static Result<Definitions> Parse(std::string_view structures_json, std::string_view search_parameters_json,
+  static Result<Definitions> Parse(std::string_view structures_json,
+                                   std::string_view search_parameters_json,
                                    std::string_view value_sets_json);
 
   bool IsResourceType(std::string_view name) const;
@@ -59,7 +70,8 @@ class Definitions {
   // Search parameters of a resource type, including those inherited from Resource and
   // DomainResource (_id, _lastUpdated, _profile, _security, _tag, …). Empty for unknown types.
   const std::vector<SearchParameterDef>& SearchParameters(std::string_view resource_type) const;
-  const SearchParameterDef* SearchParameter(std::string_view resource_type, std::string_view code) const;
+  const SearchParameterDef* SearchParameter(std::string_view resource_type,
+                                            std::string_view code) const;
   // Codes of a required value set (all systems together); null when unknown.
   const std::vector<std::string>* ValueSetCodes(std::string_view url) const;
   // The resource types Custos stores and indexes (issue 3's list).

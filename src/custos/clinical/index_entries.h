@@ -67,7 +67,8 @@ struct IndexEntries {
 // Extracts the entries of every parameter in `parameters` from `resource`. Composite and special
 // parameters are skipped. kInvalidArgument when an expression cannot be evaluated (a bug in the
 // definitions, not in the resource).
-Result<IndexEntries> ExtractIndexEntries(const Json& resource, const std::vector<SearchParameterDef>& parameters);
+Result<IndexEntries> ExtractIndexEntries(const Json& resource,
+                                         const std::vector<SearchParameterDef>& parameters);
 
 // Folds a string for searching: lower case, accents removed (é → e), runs of white space and
 // punctuation to one space, trimmed. "  Ñúñez-O'Brien " → "nunez o brien".

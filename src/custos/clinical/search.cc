@@ -44,7 +44,8 @@ std::vector<std::string> SplitValues(std::string_view text) {
   // Commas separate alternatives; "\," is a literal comma.
   std::vector<std::string> values(1);
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == ',' || text[i + 1] == '|' || text[i + 1] == '$')) {
+    if (text[i] == '\\' && i + 1 < text.size() &&
+        (text[i + 1] == ',' || text[i + 1] == '|' || text[i + 1] == '$')) {
       values.back() += text[++i];
     } else if (text[i] == ',') {
       values.emplace_back();
@@ -60,7 +61,8 @@ std::pair<std::string, std::string> SplitPrefix(const std::string& value) {
   static const char* kPrefixes[] = {"eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"};
   if (value.size() > 2) {
     for (const char* prefix : kPrefixes) {
-      if (value.compare(0, 2, prefix) == 0 && (std::isdigit(static_cast<unsigned char>(value[2])) || value[2] == '-')) {
+      if (value.compare(0, 2, prefix) == 0 &&
+          (std::isdigit(static_cast<unsigned char>(value[2])) || value[2] == '-')) {
         return {prefix, value.substr(2)};
       }
     }
@@ -76,12 +78,15 @@ struct Range {
 // The period a date search value covers: "2026" is the whole year, "2026-11-25T10:00Z" a minute.
 std::optional<Range> DateValueRange(const std::string& text) {
   using namespace std::chrono;
-  auto micros = [](sys_days day) { return duration_cast<microseconds>(day.time_since_epoch()).count(); };
+  auto micros = [](sys_days day) {
+    return duration_cast<microseconds>(day.time_since_epoch()).count();
+  };
   int y = 0, m = 0;
   if (text.size() == 4 && std::from_chars(text.data(), text.data() + 4, y).ec == std::errc()) {
     return Range{micros(sys_days(year(y) / 1 / 1)), micros(sys_days(year(y + 1) / 1 / 1))};
   }
-  if (text.size() == 7 && text[4] == '-' && std::from_chars(text.data(), text.data() + 4, y).ec == std::errc() &&
+  if (text.size() == 7 && text[4] == '-' &&
+      std::from_chars(text.data(), text.data() + 4, y).ec == std::errc() &&
       std::from_chars(text.data() + 5, text.data() + 7, m).ec == std::errc() && m >= 1 && m <= 12) {
     const year_month start = year(y) / month(static_cast<unsigned>(m));
     const year_month next = start + months(1);
@@ -95,7 +100,8 @@ std::optional<Range> DateValueRange(const std::string& text) {
     const size_t colon = text.find(':');
     const size_t second_colon = text.find(':', colon + 1);
     const size_t zone = text.find_first_of("Zz+-", 11);
-    const bool has_seconds = second_colon != std::string::npos && (zone == std::string::npos || second_colon < zone);
+    const bool has_seconds =
+        second_colon != std::string::npos && (zone == std::string::npos || second_colon < zone);
     const bool has_fraction = text.find('.') != std::string::npos;
     width = has_fraction ? 1 : has_seconds ? kMicrosPerSecond : 60 * kMicrosPerSecond;
   }
@@ -103,8 +109,8 @@ std::optional<Range> DateValueRange(const std::string& text) {
 }
 
 // SQL for a date-range prefix against columns `low`/`high` (the target's range, high exclusive).
-std::string DatePredicate(const std::string& prefix, const Range& range, SqlBuilder& sql, const std::string& low,
-                          const std::string& high) {
+std::string DatePredicate(const std::string& prefix, const Range& range, SqlBuilder& sql,
+                          const std::string& low, const std::string& high) {
   // Bind only what the predicate uses: PostgreSQL cannot type an unused parameter.
   auto sl = [&] { return sql.Bind(range.low); };
   auto sh = [&] { return sql.Bind(range.high); };
@@ -130,8 +136,11 @@ std::string DatePredicate(const std::string& prefix, const Range& range, SqlBuil
 }
 
 // SQL for a prefix against an instant stored as text (core/clock.h form), e.g. last_updated.
-std::string InstantPredicate(const std::string& prefix, const Range& range, SqlBuilder& sql, const std::string& column) {
-  auto text = [](std::int64_t micros) { return FormatTimestamp(Timestamp(std::chrono::microseconds(micros))); };
+std::string InstantPredicate(const std::string& prefix, const Range& range, SqlBuilder& sql,
+                             const std::string& column) {
+  auto text = [](std::int64_t micros) {
+    return FormatTimestamp(Timestamp(std::chrono::microseconds(micros)));
+  };
   auto sl = [&] { return sql.Bind(text(range.low)); };
   auto sh = [&] { return sql.Bind(text(range.high)); };
   if (prefix == "eq" || prefix == "ap") {
@@ -167,13 +176,15 @@ std::string NumberPredicate(const std::string& prefix, const std::string& text, 
   double value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   if (prefix == "eq" || prefix == "ap") {
-    return "(" + column + " >= " + sql.Bind(range->first) + " AND " + column + " < " + sql.Bind(range->second) + ")";
+    return "(" + column + " >= " + sql.Bind(range->first) + " AND " + column + " < " +
+           sql.Bind(range->second) + ")";
   }
   if (prefix == "ne") {
-    return "(" + column + " < " + sql.Bind(range->first) + " OR " + column + " >= " + sql.Bind(range->second) + ")";
+    return "(" + column + " < " + sql.Bind(range->first) + " OR " + column +
+           " >= " + sql.Bind(range->second) + ")";
   }
-  static const std::map<std::string, std::string> kOps = {{"gt", " > "}, {"lt", " < "}, {"ge", " >= "},
-                                                          {"le", " <= "}, {"sa", " > "}, {"eb", " < "}};
+  static const std::map<std::string, std::string> kOps = {
+      {"gt", " > "}, {"lt", " < "}, {"ge", " >= "}, {"le", " <= "}, {"sa", " > "}, {"eb", " < "}};
   return "(" + column + kOps.at(prefix) + sql.Bind(value) + ")";
 }
 
@@ -192,7 +203,8 @@ class ConditionBuilder {
       : definitions_(definitions), sql_(sql), backend_(backend) {}
 
   // One query parameter `name` (with modifier and chain) = `value` on `type`.
-  Result<Condition> Build(const std::string& type, const std::string& name, const std::string& value, bool allow_chain) {
+  Result<Condition> Build(const std::string& type, const std::string& name,
+                          const std::string& value, bool allow_chain) {
     std::string code = name;
     std::string chain;
     if (const size_t dot = code.find('.'); dot != std::string::npos) {
@@ -213,35 +225,52 @@ class ConditionBuilder {
     if (!chain.empty()) return ChainCondition(type, *parameter, modifier, chain, value, name);
     if (modifier == "missing") return MissingCondition(type, *parameter, value, name);
     switch (parameter->type) {
-      case SearchParamType::kToken: return TokenCondition(type, code, value, modifier, name);
-      case SearchParamType::kString: return StringCondition(type, code, value, modifier, name);
-      case SearchParamType::kDate: return DateCondition(type, code, value, modifier, name);
-      case SearchParamType::kReference: return ReferenceCondition(type, *parameter, value, modifier, name);
-      case SearchParamType::kQuantity: return QuantityCondition(type, code, value, modifier, name);
-      case SearchParamType::kNumber: return NumberCondition(type, code, value, modifier, name);
-      case SearchParamType::kUri: return UriCondition(type, code, value, modifier, name);
-      default: return Status::InvalidArgument("searching by " + code + " is not supported", name);
+      case SearchParamType::kToken:
+        return TokenCondition(type, code, value, modifier, name);
+      case SearchParamType::kString:
+        return StringCondition(type, code, value, modifier, name);
+      case SearchParamType::kDate:
+        return DateCondition(type, code, value, modifier, name);
+      case SearchParamType::kReference:
+        return ReferenceCondition(type, *parameter, value, modifier, name);
+      case SearchParamType::kQuantity:
+        return QuantityCondition(type, code, value, modifier, name);
+      case SearchParamType::kNumber:
+        return NumberCondition(type, code, value, modifier, name);
+      case SearchParamType::kUri:
+        return UriCondition(type, code, value, modifier, name);
+      default:
+        return Status::InvalidArgument("searching by " + code + " is not supported", name);
     }
   }
 
  private:
   static const char* TableFor(SearchParamType type) {
     switch (type) {
-      case SearchParamType::kToken: return "search_token";
-      case SearchParamType::kString: return "search_string";
-      case SearchParamType::kDate: return "search_date";
-      case SearchParamType::kReference: return "search_reference";
-      case SearchParamType::kQuantity: return "search_quantity";
-      case SearchParamType::kNumber: return "search_number";
-      case SearchParamType::kUri: return "search_uri";
-      default: return nullptr;
+      case SearchParamType::kToken:
+        return "search_token";
+      case SearchParamType::kString:
+        return "search_string";
+      case SearchParamType::kDate:
+        return "search_date";
+      case SearchParamType::kReference:
+        return "search_reference";
+      case SearchParamType::kQuantity:
+        return "search_quantity";
+      case SearchParamType::kNumber:
+        return "search_number";
+      case SearchParamType::kUri:
+        return "search_uri";
+      default:
+        return nullptr;
     }
   }
 
   std::string Subquery(const char* table, const std::string& type, const std::string& param,
                        const std::string& predicate) {
-    return std::string("SELECT x.rid FROM ") + table + " x WHERE x.resource_type = " + sql_.Bind(type) +
-           " AND x.param = " + sql_.Bind(param) + " AND (" + predicate + ")";
+    return std::string("SELECT x.rid FROM ") + table +
+           " x WHERE x.resource_type = " + sql_.Bind(type) + " AND x.param = " + sql_.Bind(param) +
+           " AND (" + predicate + ")";
   }
 
   static Status NoModifier(const std::string& modifier, const std::string& name) {
@@ -249,8 +278,8 @@ class ConditionBuilder {
     return Status::InvalidArgument("the modifier :" + modifier + " is not supported here", name);
   }
 
-  Result<Condition> IdCondition(const std::string& type, const std::string& value, const std::string& modifier,
-                                const std::string& name) {
+  Result<Condition> IdCondition(const std::string& type, const std::string& value,
+                                const std::string& modifier, const std::string& name) {
     CUSTOS_RETURN_IF_ERROR(NoModifier(modifier, name));
     std::string in;
     for (const auto& id : SplitValues(value)) in += (in.empty() ? "" : ", ") + sql_.Bind(id);
@@ -269,10 +298,12 @@ class ConditionBuilder {
     return Condition{Subquery(table, type, parameter.code, "1=1"), value == "true", 8};
   }
 
-  Result<Condition> TokenCondition(const std::string& type, const std::string& code, const std::string& value,
-                                   const std::string& modifier, const std::string& name) {
+  Result<Condition> TokenCondition(const std::string& type, const std::string& code,
+                                   const std::string& value, const std::string& modifier,
+                                   const std::string& name) {
     if (!modifier.empty() && modifier != "not") {
-      return Status::InvalidArgument("the modifier :" + modifier + " is not supported for tokens", name);
+      return Status::InvalidArgument("the modifier :" + modifier + " is not supported for tokens",
+                                     name);
     }
     std::string predicate;
     int rank = 3;
@@ -297,10 +328,12 @@ class ConditionBuilder {
     return Condition{Subquery("search_token", type, code, predicate), modifier == "not", rank};
   }
 
-  Result<Condition> StringCondition(const std::string& type, const std::string& code, const std::string& value,
-                                    const std::string& modifier, const std::string& name) {
+  Result<Condition> StringCondition(const std::string& type, const std::string& code,
+                                    const std::string& value, const std::string& modifier,
+                                    const std::string& name) {
     if (!modifier.empty() && modifier != "exact" && modifier != "contains") {
-      return Status::InvalidArgument("the modifier :" + modifier + " is not supported for strings", name);
+      return Status::InvalidArgument("the modifier :" + modifier + " is not supported for strings",
+                                     name);
     }
     std::string predicate;
     for (const auto& alternative : SplitValues(value)) {
@@ -308,8 +341,8 @@ class ConditionBuilder {
       if (modifier == "exact") {
         one = "x.exact = " + sql_.Bind(alternative);
       } else if (modifier == "contains") {
-        one = "x.normalized LIKE " + sql_.Bind("%" + LikeEscape(NormalizeForSearch(alternative)) + "%") +
-              " ESCAPE '\\'";
+        one = "x.normalized LIKE " +
+              sql_.Bind("%" + LikeEscape(NormalizeForSearch(alternative)) + "%") + " ESCAPE '\\'";
       } else {
         // Starts with, on the folded form. SQLite compares bytes, so a range uses its index;
         // PostgreSQL's collation does not order bytes, so it uses LIKE on a pattern index.
@@ -323,18 +356,21 @@ class ConditionBuilder {
       }
       predicate += (predicate.empty() ? "(" : " OR (") + one + ")";
     }
-    return Condition{Subquery("search_string", type, code, predicate), false, modifier == "contains" ? 7 : 4};
+    return Condition{Subquery("search_string", type, code, predicate), false,
+                     modifier == "contains" ? 7 : 4};
   }
 
-  Result<Condition> DateCondition(const std::string& type, const std::string& code, const std::string& value,
-                                  const std::string& modifier, const std::string& name) {
+  Result<Condition> DateCondition(const std::string& type, const std::string& code,
+                                  const std::string& value, const std::string& modifier,
+                                  const std::string& name) {
     CUSTOS_RETURN_IF_ERROR(NoModifier(modifier, name));
     std::string predicate;
     for (const auto& alternative : SplitValues(value)) {
       const auto [prefix, text] = SplitPrefix(alternative);
       const auto range = DateValueRange(text);
       if (!range) return Status::InvalidArgument("not a FHIR date: " + text, name);
-      predicate += (predicate.empty() ? "" : " OR ") + DatePredicate(prefix, *range, sql_, "x.low", "x.high");
+      predicate += (predicate.empty() ? "" : " OR ") +
+                   DatePredicate(prefix, *range, sql_, "x.low", "x.high");
     }
     return Condition{Subquery("search_date", type, code, predicate), false, 5};
   }
@@ -364,15 +400,17 @@ class ConditionBuilder {
   }
 
   Result<Condition> ChainCondition(const std::string& type, const SearchParameterDef& parameter,
-                                   const std::string& modifier, const std::string& chain, const std::string& value,
-                                   const std::string& name) {
+                                   const std::string& modifier, const std::string& chain,
+                                   const std::string& value, const std::string& name) {
     if (parameter.type != SearchParamType::kReference) {
-      return Status::InvalidArgument(parameter.code + " is not a reference, so it cannot be chained", name);
+      return Status::InvalidArgument(
+          parameter.code + " is not a reference, so it cannot be chained", name);
     }
     std::string target = modifier;
     if (target.empty()) {
       if (parameter.targets.size() != 1) {
-        return Status::InvalidArgument(parameter.code + " may point to several types: name one, e.g. " +
+        return Status::InvalidArgument(parameter.code +
+                                           " may point to several types: name one, e.g. " +
                                            parameter.code + ":Patient." + chain,
                                        name);
       }
@@ -380,21 +418,25 @@ class ConditionBuilder {
     }
     CUSTOS_ASSIGN_OR_RETURN(Condition inner, Build(target, chain, value, false));
     if (inner.negated) return Status::InvalidArgument("negated conditions cannot be chained", name);
-    const std::string predicate = "x.target_type = " + sql_.Bind(target) +
-                                  " AND x.target_id IN (SELECT t.id FROM resources t WHERE t.rid IN (" +
-                                  inner.subquery + "))";
-    return Condition{Subquery("search_reference", type, parameter.code, predicate), false, inner.rank + 1};
+    const std::string predicate =
+        "x.target_type = " + sql_.Bind(target) +
+        " AND x.target_id IN (SELECT t.id FROM resources t WHERE t.rid IN (" + inner.subquery +
+        "))";
+    return Condition{Subquery("search_reference", type, parameter.code, predicate), false,
+                     inner.rank + 1};
   }
 
-  Result<Condition> QuantityCondition(const std::string& type, const std::string& code, const std::string& value,
-                                      const std::string& modifier, const std::string& name) {
+  Result<Condition> QuantityCondition(const std::string& type, const std::string& code,
+                                      const std::string& value, const std::string& modifier,
+                                      const std::string& name) {
     CUSTOS_RETURN_IF_ERROR(NoModifier(modifier, name));
     std::string predicate;
     for (const auto& alternative : SplitValues(value)) {
       // [prefix]number|system|code
       std::vector<std::string> parts;
       size_t start = 0;
-      for (size_t bar = alternative.find('|'); bar != std::string::npos; bar = alternative.find('|', start)) {
+      for (size_t bar = alternative.find('|'); bar != std::string::npos;
+           bar = alternative.find('|', start)) {
         parts.push_back(alternative.substr(start, bar - start));
         start = bar + 1;
       }
@@ -405,7 +447,9 @@ class ConditionBuilder {
       if (!ok) return Status::InvalidArgument("not a number: " + number, name);
       if (parts.size() >= 3) {
         if (!parts[1].empty()) one += " AND x.system = " + sql_.Bind(parts[1]);
-        if (!parts[2].empty()) one += " AND (x.code = " + sql_.Bind(parts[2]) + " OR x.unit = " + sql_.Bind(parts[2]) + ")";
+        if (!parts[2].empty())
+          one +=
+              " AND (x.code = " + sql_.Bind(parts[2]) + " OR x.unit = " + sql_.Bind(parts[2]) + ")";
       } else if (parts.size() == 2) {
         return Status::InvalidArgument("a quantity is number|system|code", name);
       }
@@ -414,8 +458,9 @@ class ConditionBuilder {
     return Condition{Subquery("search_quantity", type, code, predicate), false, 5};
   }
 
-  Result<Condition> NumberCondition(const std::string& type, const std::string& code, const std::string& value,
-                                    const std::string& modifier, const std::string& name) {
+  Result<Condition> NumberCondition(const std::string& type, const std::string& code,
+                                    const std::string& value, const std::string& modifier,
+                                    const std::string& name) {
     CUSTOS_RETURN_IF_ERROR(NoModifier(modifier, name));
     std::string predicate;
     for (const auto& alternative : SplitValues(value)) {
@@ -428,8 +473,9 @@ class ConditionBuilder {
     return Condition{Subquery("search_number", type, code, predicate), false, 5};
   }
 
-  Result<Condition> UriCondition(const std::string& type, const std::string& code, const std::string& value,
-                                 const std::string& modifier, const std::string& name) {
+  Result<Condition> UriCondition(const std::string& type, const std::string& code,
+                                 const std::string& value, const std::string& modifier,
+                                 const std::string& name) {
     CUSTOS_RETURN_IF_ERROR(NoModifier(modifier, name));
     std::string in;
     for (const auto& uri : SplitValues(value)) in += (in.empty() ? "" : ", ") + sql_.Bind(uri);
@@ -462,17 +508,22 @@ struct Include {
   std::string target_type;  // may be empty
 };
 
-Result<Include> ParseInclude(const Definitions& definitions, const std::string& value, const std::string& name) {
+Result<Include> ParseInclude(const Definitions& definitions, const std::string& value,
+                             const std::string& name) {
   Include include;
   const size_t first = value.find(':');
-  if (first == std::string::npos) return Status::InvalidArgument("use Type:parameter[:TargetType]", name);
+  if (first == std::string::npos)
+    return Status::InvalidArgument("use Type:parameter[:TargetType]", name);
   include.source_type = value.substr(0, first);
   const size_t second = value.find(':', first + 1);
-  include.param = value.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+  include.param =
+      value.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
   if (second != std::string::npos) include.target_type = value.substr(second + 1);
-  const SearchParameterDef* parameter = definitions.SearchParameter(include.source_type, include.param);
+  const SearchParameterDef* parameter =
+      definitions.SearchParameter(include.source_type, include.param);
   if (!parameter || parameter->type != SearchParamType::kReference) {
-    return Status::InvalidArgument(include.source_type + ":" + include.param + " is not a reference parameter", name);
+    return Status::InvalidArgument(
+        include.source_type + ":" + include.param + " is not a reference parameter", name);
   }
   return include;
 }
@@ -480,26 +531,28 @@ Result<Include> ParseInclude(const Definitions& definitions, const std::string& 
 }  // namespace
 
 // WHERE clause of a plain search (no paging, sorting or includes): the matching current resources.
-Result<std::string> PlainWhere(const Definitions& definitions, storage::Backend backend, const std::string& type,
-                               const QueryParameters& parameters, SqlBuilder& sql) {
+Result<std::string> PlainWhere(const Definitions& definitions, storage::Backend backend,
+                               const std::string& type, const QueryParameters& parameters,
+                               SqlBuilder& sql) {
   ConditionBuilder builder(definitions, sql, backend);
   std::string where = "r.resource_type = " + sql.Bind(type) + " AND r.deleted = 0";
   for (const auto& [name, value] : parameters) {
     CUSTOS_ASSIGN_OR_RETURN(Condition condition, builder.Build(type, name, value, true));
-    where += std::string(condition.negated ? " AND NOT EXISTS (" : " AND EXISTS (") + condition.subquery +
-             " AND x.rid = r.rid)";
+    where += std::string(condition.negated ? " AND NOT EXISTS (" : " AND EXISTS (") +
+             condition.subquery + " AND x.rid = r.rid)";
   }
   return where;
 }
 
-Result<std::vector<std::string>> Search::MatchIds(storage::Transaction& tx, const std::string& resource_type,
+Result<std::vector<std::string>> Search::MatchIds(storage::Transaction& tx,
+                                                  const std::string& resource_type,
                                                   const QueryParameters& parameters) const {
   SqlBuilder sql;
   CUSTOS_ASSIGN_OR_RETURN(const std::string where,
                           PlainWhere(definitions_, tx.backend(), resource_type, parameters, sql));
   std::vector<std::string> ids;
-  CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT r.id FROM resources r WHERE " + where + " LIMIT 2", sql.params,
-                                  [&](const storage::Row& row) {
+  CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT r.id FROM resources r WHERE " + where + " LIMIT 2",
+                                  sql.params, [&](const storage::Row& row) {
                                     ids.push_back(row.String(0));
                                     return true;
                                   }));
@@ -526,19 +579,22 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
     if (name == "_count") {
       int count = 0;
       const auto [ptr, error] = std::from_chars(value.data(), value.data() + value.size(), count);
-      if (error != std::errc() || ptr != value.data() + value.size() || count < 0 || count > kMaxCount) {
-        return Status::InvalidArgument("_count must be a whole number from 0 to " + std::to_string(kMaxCount),
-                                       "_count");
+      if (error != std::errc() || ptr != value.data() + value.size() || count < 0 ||
+          count > kMaxCount) {
+        return Status::InvalidArgument(
+            "_count must be a whole number from 0 to " + std::to_string(kMaxCount), "_count");
       }
       result.count = count;
     } else if (name == "_offset") {
-      const auto [ptr, error] = std::from_chars(value.data(), value.data() + value.size(), result.offset);
+      const auto [ptr, error] =
+          std::from_chars(value.data(), value.data() + value.size(), result.offset);
       if (error != std::errc() || ptr != value.data() + value.size() || result.offset < 0) {
         return Status::InvalidArgument("_offset must be a whole number", "_offset");
       }
       continue;  // not repeated in paging links
     } else if (name == "_summary") {
-      if (value != "count") return Status::InvalidArgument("only _summary=count is supported", "_summary");
+      if (value != "count")
+        return Status::InvalidArgument("only _summary=count is supported", "_summary");
       result.summary_count = true;
     } else if (name == "_elements") {
       for (const auto& element : SplitValues(value)) result.elements.push_back(element);
@@ -553,20 +609,23 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
           expression = "r.last_updated";
         } else {
           const SearchParameterDef* parameter = definitions_.SearchParameter(resource_type, key);
-          if (!parameter) return Status::InvalidArgument("cannot sort by unknown parameter " + key, "_sort");
-          static const std::map<SearchParamType, std::pair<const char*, const char*>> kSortColumns = {
-              {SearchParamType::kDate, {"search_date", "low"}},
-              {SearchParamType::kString, {"search_string", "normalized"}},
-              {SearchParamType::kToken, {"search_token", "code"}},
-              {SearchParamType::kNumber, {"search_number", "value"}},
-              {SearchParamType::kQuantity, {"search_quantity", "value"}},
-              {SearchParamType::kUri, {"search_uri", "uri"}},
-              {SearchParamType::kReference, {"search_reference", "target_id"}}};
+          if (!parameter)
+            return Status::InvalidArgument("cannot sort by unknown parameter " + key, "_sort");
+          static const std::map<SearchParamType, std::pair<const char*, const char*>> kSortColumns =
+              {{SearchParamType::kDate, {"search_date", "low"}},
+               {SearchParamType::kString, {"search_string", "normalized"}},
+               {SearchParamType::kToken, {"search_token", "code"}},
+               {SearchParamType::kNumber, {"search_number", "value"}},
+               {SearchParamType::kQuantity, {"search_quantity", "value"}},
+               {SearchParamType::kUri, {"search_uri", "uri"}},
+               {SearchParamType::kReference, {"search_reference", "target_id"}}};
           const auto column = kSortColumns.find(parameter->type);
-          if (column == kSortColumns.end()) return Status::InvalidArgument("cannot sort by " + key, "_sort");
-          // The parameter name is bound later, into the page query only (the count has no ORDER BY).
-          expression = std::string("(SELECT MIN(s.") + column->second.second + ") FROM " + column->second.first +
-                       " s WHERE s.rid = r.rid AND s.param = @" + key + "@)";
+          if (column == kSortColumns.end())
+            return Status::InvalidArgument("cannot sort by " + key, "_sort");
+          // The parameter name is bound later, into the page query only (the count has no ORDER
+          // BY).
+          expression = std::string("(SELECT MIN(s.") + column->second.second + ") FROM " +
+                       column->second.first + " s WHERE s.rid = r.rid AND s.param = @" + key + "@)";
         }
         order.push_back(expression + (descending ? " DESC" : " ASC"));
       }
@@ -597,17 +656,18 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
   }
 
   // The most selective positive condition drives the query; the others filter its rows.
-  std::stable_sort(conditions.begin(), conditions.end(), [](const Condition& a, const Condition& b) {
-    return (a.negated ? 100 : a.rank) < (b.negated ? 100 : b.rank);
-  });
+  std::stable_sort(conditions.begin(), conditions.end(),
+                   [](const Condition& a, const Condition& b) {
+                     return (a.negated ? 100 : a.rank) < (b.negated ? 100 : b.rank);
+                   });
   std::string where = "r.resource_type = " + sql.Bind(resource_type) + " AND r.deleted = 0";
   for (size_t i = 0; i < conditions.size(); ++i) {
     const Condition& condition = conditions[i];
     if (i == 0 && !condition.negated) {
       where += " AND r.rid IN (" + condition.subquery + ")";
     } else {
-      where += std::string(condition.negated ? " AND NOT EXISTS (" : " AND EXISTS (") + condition.subquery +
-               " AND x.rid = r.rid)";
+      where += std::string(condition.negated ? " AND NOT EXISTS (" : " AND EXISTS (") +
+               condition.subquery + " AND x.rid = r.rid)";
     }
   }
   if (!last_updated_predicate.empty()) where += " AND (" + last_updated_predicate + ")";
@@ -616,7 +676,8 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
     const std::string from = "FROM resources r";
-    CUSTOS_ASSIGN_OR_RETURN(result.total, tx->QueryInt("SELECT COUNT(*) " + from + " WHERE " + where, sql.params));
+    CUSTOS_ASSIGN_OR_RETURN(
+        result.total, tx->QueryInt("SELECT COUNT(*) " + from + " WHERE " + where, sql.params));
     if (!result.summary_count && result.count > 0) {
       SqlBuilder page_sql = sql;
       std::string order_by = order.empty() ? "r.rid ASC" : "";
@@ -630,20 +691,22 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
       if (!order.empty()) order_by += ", r.rid ASC";
       const std::string limit = page_sql.Bind(std::int64_t{result.count});
       const std::string offset = page_sql.Bind(std::int64_t{result.offset});
-      CUSTOS_RETURN_IF_ERROR(tx->Query("SELECT " + std::string(kSelectColumns) +
-                                           " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
-                                           "v.version = r.version WHERE " + where + " ORDER BY " + order_by +
-                                           " LIMIT " + limit + " OFFSET " + offset,
-                                       page_sql.params, [&](const storage::Row& row) {
-                                         page.emplace_back(row.Int(6), ResourceFromRow(row));
-                                         return true;
-                                       }));
+      CUSTOS_RETURN_IF_ERROR(
+          tx->Query("SELECT " + std::string(kSelectColumns) +
+                        " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
+                        "v.version = r.version WHERE " +
+                        where + " ORDER BY " + order_by + " LIMIT " + limit + " OFFSET " + offset,
+                    page_sql.params, [&](const storage::Row& row) {
+                      page.emplace_back(row.Int(6), ResourceFromRow(row));
+                      return true;
+                    }));
     }
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& [rid, resource] : page) seen.emplace(resource.resource_type, resource.id);
     auto add_included = [&](const storage::Row& row) {
       StoredResource resource = ResourceFromRow(row);
-      if (seen.emplace(resource.resource_type, resource.id).second) result.included.push_back(std::move(resource));
+      if (seen.emplace(resource.resource_type, resource.id).second)
+        result.included.push_back(std::move(resource));
       return true;
     };
     if (!page.empty()) {
@@ -651,24 +714,29 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
         SqlBuilder q;
         std::string rids;
         for (const auto& [rid, resource] : page) rids += (rids.empty() ? "" : ", ") + q.Bind(rid);
-        std::string statement = "SELECT " + std::string(kSelectColumns) +
-                                " FROM search_reference s JOIN resources r ON r.resource_type = s.target_type AND "
-                                "r.id = s.target_id JOIN resource_versions v ON v.rid = r.rid AND v.version = "
-                                "r.version WHERE s.rid IN (" + rids + ") AND s.param = " + q.Bind(include.param) +
-                                " AND r.deleted = 0";
-        if (!include.target_type.empty()) statement += " AND s.target_type = " + q.Bind(include.target_type);
+        std::string statement =
+            "SELECT " + std::string(kSelectColumns) +
+            " FROM search_reference s JOIN resources r ON r.resource_type = s.target_type AND "
+            "r.id = s.target_id JOIN resource_versions v ON v.rid = r.rid AND v.version = "
+            "r.version WHERE s.rid IN (" +
+            rids + ") AND s.param = " + q.Bind(include.param) + " AND r.deleted = 0";
+        if (!include.target_type.empty())
+          statement += " AND s.target_type = " + q.Bind(include.target_type);
         CUSTOS_RETURN_IF_ERROR(tx->Query(statement, q.params, add_included));
       }
       for (const Include& include : revincludes) {
         SqlBuilder q;
         std::string ids;
-        for (const auto& [rid, resource] : page) ids += (ids.empty() ? "" : ", ") + q.Bind(resource.id);
+        for (const auto& [rid, resource] : page)
+          ids += (ids.empty() ? "" : ", ") + q.Bind(resource.id);
         const std::string statement =
             "SELECT " + std::string(kSelectColumns) +
-            " FROM search_reference s JOIN resources r ON r.rid = s.rid JOIN resource_versions v ON v.rid = r.rid "
-            "AND v.version = r.version WHERE s.resource_type = " + q.Bind(include.source_type) +
-            " AND s.param = " + q.Bind(include.param) + " AND s.target_type = " + q.Bind(resource_type) +
-            " AND s.target_id IN (" + ids + ") AND r.deleted = 0 ORDER BY r.rid";
+            " FROM search_reference s JOIN resources r ON r.rid = s.rid JOIN resource_versions v "
+            "ON v.rid = r.rid "
+            "AND v.version = r.version WHERE s.resource_type = " +
+            q.Bind(include.source_type) + " AND s.param = " + q.Bind(include.param) +
+            " AND s.target_type = " + q.Bind(resource_type) + " AND s.target_id IN (" + ids +
+            ") AND r.deleted = 0 ORDER BY r.rid";
         CUSTOS_RETURN_IF_ERROR(tx->Query(statement, q.params, add_included));
       }
     }
@@ -688,7 +756,9 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
   auto event = [&](std::optional<std::string> patient) {
     audit::AuditEvent e = audit::AuditEvent::For(context, "resource.search", resource_type, "");
     if (patient) e.WithPatient(*patient);
-    e.WithDetails({{"query", query}, {"total", result.total}, {"returned", result.matches.size() + result.included.size()}});
+    e.WithDetails({{"query", query},
+                   {"total", result.total},
+                   {"returned", result.matches.size() + result.included.size()}});
     return e;
   };
   if (patients.empty()) {

@@ -27,7 +27,7 @@ struct SearchResult {
   std::vector<StoredResource> matches;   // this page, in order
   std::vector<StoredResource> included;  // _include / _revinclude
   int offset = 0;
-  int count = 0;           // page size used
+  int count = 0;  // page size used
   bool summary_count = false;
   std::vector<std::string> elements;  // _elements, empty when not asked
   QueryParameters paging_parameters;  // the request's parameters without _offset, for links
@@ -47,7 +47,8 @@ class Search {
 
   // For conditional operations: the ids of at most two current resources matching plain search
   // parameters, inside the caller's transaction (which audits what it then does).
-  Result<std::vector<std::string>> MatchIds(storage::Transaction& tx, const std::string& resource_type,
+  Result<std::vector<std::string>> MatchIds(storage::Transaction& tx,
+                                            const std::string& resource_type,
                                             const QueryParameters& parameters) const;
 
  private:

@@ -17,10 +17,11 @@ namespace custos::clinical {
 
 struct ValidationIssue {
   std::string severity = "error";  // "error" or "warning"
-  std::string code = "structure";  // FHIR IssueType: structure, required, value, code-invalid, invalid
-  std::string expression;          // FHIRPath of the element at fault, e.g. "Patient.birthDate",
-                                   // "Patient.name[0].given[1]"
-  std::string message;             // for people
+  std::string code =
+      "structure";         // FHIR IssueType: structure, required, value, code-invalid, invalid
+  std::string expression;  // FHIRPath of the element at fault, e.g. "Patient.birthDate",
+                           // "Patient.name[0].given[1]"
+  std::string message;     // for people
 };
 
 class ValidatorIndex;  // per-type lookup tables, see validator.cc

@@ -16,7 +16,8 @@ inline constexpr std::string_view kFhirJson = "application/fhir+json; charset=ut
 
 int FhirHttpStatus(const Status& status);
 // `issues` (validation) are listed when given; otherwise one issue from the status.
-http::Response OperationOutcomeResponse(const Status& status, std::string_view request_id,
-                                        const std::vector<clinical::ValidationIssue>* issues = nullptr);
+http::Response OperationOutcomeResponse(
+    const Status& status, std::string_view request_id,
+    const std::vector<clinical::ValidationIssue>* issues = nullptr);
 
 }  // namespace custos::fhir

@@ -52,8 +52,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
       *runtime->database_, *runtime->audit_trail_, runtime->clock(), clinical::Definitions::R4());
   runtime->search_ = std::make_unique<clinical::Search>(*runtime->database_, *runtime->audit_trail_,
                                                         clinical::Definitions::R4());
-  runtime->bundles_ = std::make_unique<clinical::BundleProcessor>(*runtime->database_, *runtime->resources_,
-                                                                  *runtime->search_);
+  runtime->bundles_ = std::make_unique<clinical::BundleProcessor>(
+      *runtime->database_, *runtime->resources_, *runtime->search_);
   return runtime;
 }
 

@@ -74,7 +74,8 @@ struct Server::Parts {
       : api(runtime.sessions(), metrics, static_files, http::ApiOptions{}),
         services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics,
                  http::ServerInfo{}},
-        fhir_services{runtime.resources(), runtime.search(), runtime.bundles(), std::string(kVersion)},
+        fhir_services{runtime.resources(), runtime.search(), runtime.bundles(),
+                      std::string(kVersion)},
         listener(ListenerOptions(runtime.config()), api) {
     const Config& config = runtime.config();
     services.info.version = std::string(kVersion);
