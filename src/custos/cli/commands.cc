@@ -277,6 +277,9 @@ int Main(int argc, char** argv) {
         }
         std::cout << "loaded " << stats.resources << " demo clinical resources from " << demo_data
                   << "\n";
+      } else if (patients->total == 0) {
+        std::cout << "no demo patients loaded: " << demo_data
+                  << " is not a folder (run from the repository root, or pass --demo-data DIR)\n";
       }
       PrintDemoLogins();
     } else {
