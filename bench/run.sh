@@ -22,3 +22,6 @@ bench/fhir_import.sh
 
 echo "== FHIR read: GET /fhir/Patient/{id} vs hello world, wrk -t2 -c64 (issue 3)"
 bench/fhir_read.sh
+
+echo "== FHIR search latency on the imported Synthea set (issue 3)"
+bench/fhir_search.sh

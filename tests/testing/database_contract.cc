@@ -957,4 +957,16 @@ TEST_P(DatabaseContractTest, DdlAndReturningReportTheirOwnRowCounts) {
   ASSERT_OK(tx->Commit());
 }
 
+TEST_P(DatabaseContractTest, RefreshingStatisticsWorksAndKeepsData) {
+  ASSERT_OK(CreateSamples(db()));
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
+    ASSERT_OK(tx->Execute("INSERT INTO samples (id) VALUES (1), (2), (3)"));
+    ASSERT_OK(tx->Commit());
+  }
+  ASSERT_OK(db().RefreshStatistics());
+  ASSERT_OK_AND_ASSIGN(const std::int64_t rows, CountSamples(db()));
+  EXPECT_EQ(rows, 3);
+}
+
 }  // namespace custos::testing

@@ -298,6 +298,8 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
     changed.notify_all();
   }
   preparer.join();
+  // New rows change which index is selective; without fresh statistics SQLite may scan.
+  if (result.ok() && stats.resources > 0) result = database_.RefreshStatistics();
   return result;
 }
 

@@ -36,7 +36,8 @@ class Importer {
   // Imports files (.json, .ndjson, optionally .gz) in order. One thread reads, parses, validates
   // and indexes the next bundles while the calling thread writes the current one.
   // kInvalidArgument naming the file and the entry for bad content; what came before stays
-  // imported. `progress` is called after each file with the stats so far.
+  // imported. `progress` is called after each file with the stats so far. Ends by refreshing
+  // the database's planner statistics.
   Status ImportFiles(
       const RequestContext& context, const std::vector<std::string>& paths, ImportStats& stats,
       const std::function<void(size_t files_done, const ImportStats&)>& progress = {});

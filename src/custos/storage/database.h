@@ -161,6 +161,9 @@ class Database {
   virtual Result<std::unique_ptr<Transaction>> Begin(
       TransactionMode mode = TransactionMode::kReadWrite) = 0;
   virtual DatabaseStats Stats() const = 0;
+  // Refreshes the query planner's statistics (ANALYZE), so that searches pick the selective
+  // index after bulk changes. Takes seconds on millions of rows; call it after imports.
+  virtual Status RefreshStatistics() = 0;
 
  protected:
   Database() = default;

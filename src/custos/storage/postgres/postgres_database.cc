@@ -369,6 +369,12 @@ class PostgresDatabase final : public Database {
 
   DatabaseStats Stats() const override { return pool_.Stats(); }
 
+  Status RefreshStatistics() override {
+    CUSTOS_ASSIGN_OR_RETURN(auto tx, Begin(TransactionMode::kReadWrite));
+    CUSTOS_RETURN_IF_ERROR(tx->ExecuteScript("ANALYZE"));
+    return tx->Commit();
+  }
+
   Status Warm() {
     CUSTOS_ASSIGN_OR_RETURN(auto connection, pool_.Acquire());
     Release(std::move(connection), false);
