@@ -274,35 +274,10 @@ TEST(FhirPathTest, KeepsTheExpressionText) {
   EXPECT_EQ(path.expression(), "Patient.name.family");
 }
 
-// The resource types issue 3 stores, each with the search parameters of the R4 specification.
-const std::vector<std::string>& StoredTypes() {
-  static const std::vector<std::string> kTypes = {"Patient",
-                                                  "Encounter",
-                                                  "Condition",
-                                                  "Procedure",
-                                                  "Observation",
-                                                  "DiagnosticReport",
-                                                  "DocumentReference",
-                                                  "Binary",
-                                                  "MedicationRequest",
-                                                  "AllergyIntolerance",
-                                                  "Immunization",
-                                                  "ServiceRequest",
-                                                  "CarePlan",
-                                                  "Goal",
-                                                  "Claim",
-                                                  "ExplanationOfBenefit",
-                                                  "ImagingStudy",
-                                                  "Organization",
-                                                  "Practitioner",
-                                                  "Location"};
-  return kTypes;
-}
-
 TEST(FhirPathTest, CompilesEverySearchParameterExpressionOfTheStoredTypes) {
   const Definitions& definitions = Definitions::R4();
   std::size_t compiled = 0;
-  for (const std::string& type : StoredTypes()) {
+  for (const std::string& type : definitions.StoredResourceTypes()) {
     const std::vector<SearchParameterDef>& parameters = definitions.SearchParameters(type);
     EXPECT_FALSE(parameters.empty()) << type;
     for (const SearchParameterDef& parameter : parameters) {
