@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <set>
 #include <string>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "custos/audit/checkpoint_signer.h"
+#include "custos/audit/read_audit.h"
 #include "custos/core/clock.h"
 #include "custos/core/json.h"
 #include "custos/storage/migrations.h"
@@ -656,6 +659,93 @@ TEST_F(AuditTrailTest, CorruptKeyFileIsFailedPrecondition) {
   EXPECT_EQ(loaded.status().code(), StatusCode::kFailedPrecondition);
   // The corrupt file is left alone, not replaced by a new key.
   EXPECT_EQ(std::filesystem::file_size(path), 0u);
+}
+
+// --- Reads audited in groups (read_audit.h) ---
+
+TEST_F(AuditTrailTest, RecordReadCommitsAtOnceWithoutACollector) {
+  std::vector<AuditEvent> events;
+  events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", "p1").WithPatient("p1"));
+  ASSERT_OK(RecordRead(*database_, *trail_, Context(), std::move(events)));
+  ASSERT_EQ(AllEvents().size(), 1u);
+}
+
+TEST_F(AuditTrailTest, RecordReadLeavesEventsToTheCollector) {
+  ReadEvents collected;
+  RequestContext context = Context();
+  context.deferred_reads = &collected;
+  std::vector<AuditEvent> events;
+  events.push_back(AuditEvent::For(context, "resource.read", "Patient", "p1"));
+  events.push_back(AuditEvent::For(context, "resource.read", "Patient", "p2"));
+  ASSERT_OK(RecordRead(*database_, *trail_, context, std::move(events)));
+  EXPECT_EQ(collected.events.size(), 2u);
+  EXPECT_TRUE(AllEvents().empty());
+}
+
+TEST_F(AuditTrailTest, BatcherCallsBackOnlyAfterTheEventsAreCommitted) {
+  constexpr int kRequests = 200;
+  std::mutex mutex;
+  std::vector<std::int64_t> length_seen_by_callback;
+  std::atomic<int> done{0};
+  {
+    AuditBatcher batcher(*database_, *trail_);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kRequests / 4; ++i) {
+          std::vector<AuditEvent> events;
+          events.push_back(AuditEvent::For(Context("u" + std::to_string(t)), "resource.read",
+                                           "Patient", std::to_string(i)));
+          batcher.Submit(std::move(events), [&](Status status) {
+            EXPECT_OK(status);
+            // Another connection must already see the event: it is committed.
+            auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+            auto length = AuditTrail::Length(**tx);
+            std::lock_guard lock(mutex);
+            length_seen_by_callback.push_back(*length);
+            ++done;
+          });
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }  // the destructor drains the queue
+  EXPECT_EQ(done.load(), kRequests);
+  const auto events = AllEvents();
+  ASSERT_EQ(events.size(), static_cast<size_t>(kRequests));
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence, std::int64_t(i + 1));
+  // The n-th callback ran after at least n events were on the trail.
+  std::sort(length_seen_by_callback.begin(), length_seen_by_callback.end());
+  for (size_t i = 0; i < length_seen_by_callback.size(); ++i)
+    EXPECT_GE(length_seen_by_callback[i], std::int64_t(i + 1));
+  EXPECT_TRUE(AuditTrail::Verify(*database_, TrustOwnKey())->ok);
+}
+
+TEST_F(AuditTrailTest, BatcherReportsAFailedBatchAndKeepsNothingOfIt) {
+  // The second event of the batch fails: the first must not be committed either.
+  class FailingSecond final : public AuditSink {
+   public:
+    explicit FailingSecond(AuditSink& inner) : inner_(inner) {}
+    Status Record(storage::Transaction& tx, AuditEvent event) override {
+      if (++calls_ == 2) return Status::Unavailable("disk full");
+      return inner_.Record(tx, std::move(event));
+    }
+
+   private:
+    AuditSink& inner_;
+    int calls_ = 0;
+  } sink(*trail_);
+  std::promise<Status> result;
+  {
+    AuditBatcher batcher(*database_, sink);
+    std::vector<AuditEvent> events;
+    events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", "p1"));
+    events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", "p2"));
+    batcher.Submit(std::move(events), [&](Status status) { result.set_value(status); });
+  }
+  const Status status = result.get_future().get();
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(AllEvents().empty());
 }
 
 }  // namespace

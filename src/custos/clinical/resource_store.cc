@@ -1,5 +1,6 @@
 #include "custos/clinical/resource_store.h"
 
+#include "custos/audit/read_audit.h"
 #include "custos/auth/permissions.h"
 #include "custos/core/ids.h"
 
@@ -410,9 +411,9 @@ Result<StoredResource> ResourceStore::Delete(const RequestContext& context, cons
 
 Status ResourceStore::AuditRead(const RequestContext& context, const StoredResource& resource,
                                 std::string_view action) {
-  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
-  CUSTOS_RETURN_IF_ERROR(audit_.Record(*tx, EventFor(context, std::string(action), resource)));
-  return tx->Commit();
+  std::vector<audit::AuditEvent> events;
+  events.push_back(EventFor(context, std::string(action), resource));
+  return audit::RecordRead(database_, audit_, context, std::move(events));
 }
 
 Result<StoredResource> ResourceStore::Read(const RequestContext& context, const std::string& type,
@@ -503,18 +504,15 @@ Result<std::vector<StoredResource>> ResourceStore::TypeHistory(const RequestCont
   for (const auto& version : versions) {
     if (version.patient_id) patients.insert(*version.patient_id);
   }
-  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+  std::vector<audit::AuditEvent> events;
   for (const auto& patient : patients) {
-    CUSTOS_RETURN_IF_ERROR(
-        audit_.Record(*tx, audit::AuditEvent::For(context, "resource.history", type, "")
-                               .WithPatient(patient)
-                               .WithDetails({{"versions", versions.size()}})));
+    events.push_back(audit::AuditEvent::For(context, "resource.history", type, "")
+                         .WithPatient(patient)
+                         .WithDetails({{"versions", versions.size()}}));
   }
-  if (patients.empty()) {
-    CUSTOS_RETURN_IF_ERROR(
-        audit_.Record(*tx, audit::AuditEvent::For(context, "resource.history", type, "")));
-  }
-  CUSTOS_RETURN_IF_ERROR(tx->Commit());
+  if (patients.empty())
+    events.push_back(audit::AuditEvent::For(context, "resource.history", type, ""));
+  CUSTOS_RETURN_IF_ERROR(audit::RecordRead(database_, audit_, context, std::move(events)));
   return versions;
 }
 

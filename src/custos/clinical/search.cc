@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "custos/audit/read_audit.h"
 #include "custos/auth/permissions.h"
 
 namespace custos::clinical {
@@ -752,7 +753,6 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
   }
   Json query = Json::object();
   for (const auto& [name, value] : parameters) query[name] = value;
-  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
   auto event = [&](std::optional<std::string> patient) {
     audit::AuditEvent e = audit::AuditEvent::For(context, "resource.search", resource_type, "");
     if (patient) e.WithPatient(*patient);
@@ -761,12 +761,13 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
                    {"returned", result.matches.size() + result.included.size()}});
     return e;
   };
+  std::vector<audit::AuditEvent> events;
   if (patients.empty()) {
-    CUSTOS_RETURN_IF_ERROR(audit_.Record(*tx, event(std::nullopt)));
+    events.push_back(event(std::nullopt));
   } else {
-    for (const auto& patient : patients) CUSTOS_RETURN_IF_ERROR(audit_.Record(*tx, event(patient)));
+    for (const auto& patient : patients) events.push_back(event(patient));
   }
-  CUSTOS_RETURN_IF_ERROR(tx->Commit());
+  CUSTOS_RETURN_IF_ERROR(audit::RecordRead(database_, audit_, context, std::move(events)));
   return result;
 }
 

@@ -8,6 +8,10 @@
 
 namespace custos {
 
+namespace audit {
+struct ReadEvents;
+}
+
 struct RequestContext {
   std::string actor_id;        // user id; "cli:<os user>" or "system:<job>" for non-users
   std::string actor_username;  // for people reading the audit trail
@@ -18,6 +22,10 @@ struct RequestContext {
   std::string source_address;  // the client's IP address, or "cli"
   std::string request_id;
   std::string session_id;  // hash of the session token; empty outside a session
+  // When set, services put the audit events of their reads here (audit::RecordRead) and the
+  // interface commits them together with other requests' before it answers
+  // (audit::AuditBatcher). Null: each read commits its own events before returning.
+  audit::ReadEvents* deferred_reads = nullptr;
 
   // A context for operator tools and background jobs that act with every permission.
   static RequestContext System(std::string actor, std::string source) {

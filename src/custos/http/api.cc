@@ -120,7 +120,8 @@ Result<RequestContext> Api::Authenticate(const Request& request, const Route& ro
   return context;
 }
 
-std::optional<Response> Api::Dispatch(Request& request, bool may_block, std::string& route_label) {
+std::optional<Response> Api::Dispatch(Request& request, bool may_block, std::string& route_label,
+                                      audit::ReadEvents& reads) {
   if (!IsApiPath(request.path)) {
     route_label = "static";
     if (!IsSafeMethod(request.method)) {
@@ -152,6 +153,7 @@ std::optional<Response> Api::Dispatch(Request& request, bool may_block, std::str
     if (!may_block && context.status().reason() == auth::kWouldBlock) return std::nullopt;
     return EncodeError(request, context.status());
   }
+  if (read_audit_ != nullptr) context->deferred_reads = &reads;
   Result<Response> response = route.handler(request, *context);
   if (!response.ok()) return EncodeError(request, response.status());
   return std::move(response).value();
@@ -164,8 +166,9 @@ std::optional<Response> Api::Process(Request& request, bool may_block) {
 
   std::string route_label = "unmatched";
   Response response;
+  audit::ReadEvents reads;
   try {
-    std::optional<Response> answered = Dispatch(request, may_block, route_label);
+    std::optional<Response> answered = Dispatch(request, may_block, route_label, reads);
     if (!answered) return std::nullopt;
     response = std::move(*answered);
   } catch (const std::exception& error) {
@@ -187,6 +190,34 @@ std::optional<Response> Api::Process(Request& request, bool may_block) {
       response.SetHeader("Content-Encoding", "gzip");
       response.SetHeader("Vary", "Accept-Encoding");
     }
+  }
+
+  if (!reads.events.empty()) {
+    // Released only once the reads are on the audit trail; if they cannot be recorded, the
+    // client gets an error instead of the data.
+    response.hold = [this, batcher = read_audit_, events = std::move(reads.events),
+                     path = request.path,
+                     request_id = request.request_id](Response::Release release) mutable {
+      batcher->Submit(
+          std::move(events), [this, release = std::move(release), path = std::move(path),
+                              request_id = std::move(request_id)](Status status) {
+            if (status.ok()) {
+              release(std::nullopt);
+              return;
+            }
+            Log(LogLevel::kError, "read_audit_failed",
+                {{"error", status.message()}, {"request_id", request_id}});
+            Request failed_request;
+            failed_request.path = path;
+            failed_request.request_id = request_id;
+            Response failed = EncodeError(
+                failed_request,
+                Status::Unavailable("the audit trail could not record this read; try again"));
+            failed.SetHeader("X-Request-Id", request_id);
+            failed.SetHeader("Cache-Control", "no-store");
+            release(std::move(failed));
+          });
+    };
   }
 
   const double seconds =

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "custos/audit/read_audit.h"
 #include "custos/auth/sessions.h"
 #include "custos/http/metrics.h"
 #include "custos/http/request.h"
@@ -52,12 +53,18 @@ class Api {
   // The error response for `request`, by the encoder for its path.
   Response EncodeError(const Request& request, const Status& status) const;
 
+  // Commit the audit events of reads through `batcher` in groups, holding each response until
+  // its events are committed (Response::hold). Without one, every read commits its own events.
+  // Call before serving; the batcher must outlive the server.
+  void SetReadAuditBatcher(audit::AuditBatcher* batcher) { read_audit_ = batcher; }
+
   // The Set-Cookie value that starts (token non-empty) or ends a session.
   std::string SessionCookie(std::string_view token, int max_age_seconds) const;
 
  private:
   // nullopt when `may_block` is false and the request needs blocking work.
-  std::optional<Response> Dispatch(Request& request, bool may_block, std::string& route_label);
+  std::optional<Response> Dispatch(Request& request, bool may_block, std::string& route_label,
+                                   audit::ReadEvents& reads);
   std::optional<Response> Process(Request& request, bool may_block);
   Result<RequestContext> Authenticate(const Request& request, const Route& route, bool may_block);
 
@@ -67,6 +74,7 @@ class Api {
   ApiOptions options_;
   Router router_;
   std::vector<std::pair<std::string, ErrorEncoder>> error_encoders_;
+  audit::AuditBatcher* read_audit_ = nullptr;
 };
 
 }  // namespace custos::http

@@ -179,6 +179,24 @@ asio::awaitable<void> HttpServer::State::Serve(tcp::socket socket) {
       response =
           co_await asio::co_spawn(workers, handle_on_worker(&api, &request), asio::use_awaitable);
     }
+    if (response.hold) {
+      // Wait, without holding any thread, until the response may go out (Response::hold).
+      auto hold = std::move(response.hold);
+      std::optional<Response> replacement =
+          co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                        void(std::optional<Response>)>(
+              [&hold](auto handler) {
+                auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+                hold([shared](std::optional<Response> result) {
+                  auto executor = asio::get_associated_executor(*shared);
+                  asio::post(executor, [shared, result = std::move(result)]() mutable {
+                    (*shared)(std::move(result));
+                  });
+                });
+              },
+              asio::use_awaitable);
+      if (replacement) response = std::move(*replacement);
+    }
     const bool keep_alive = message.keep_alive() && !stopping;
     auto out = ToBeast(std::move(response), message.version(), keep_alive);
     stream.expires_after(std::chrono::seconds(options.read_timeout_seconds));

@@ -2,6 +2,7 @@
 // that handlers and their tests compile quickly and never depend on Beast.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,12 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   HeaderList headers;  // besides Content-Type and Content-Length
+  // Set when the response may go out only after other work finishes (the audit events of the
+  // reads behind it being committed). The server calls it once, without holding a thread, with a
+  // callback that must be called exactly once, from any thread: with nullopt to send this
+  // response, or with a replacement (an error) to send instead.
+  using Release = std::function<void(std::optional<Response>)>;
+  std::function<void(Release)> hold;
 
   static Response FromJson(int status, const Json& json);
   static Response NoContent();

@@ -63,6 +63,8 @@ http::HttpServerOptions ListenerOptions(const Config& config) {
 }  // namespace
 
 struct Server::Parts {
+  // First, so that it is destroyed last: it commits what the listener's requests queued.
+  audit::AuditBatcher read_audit;
   http::StaticFiles static_files;
   http::HttpMetrics metrics;
   http::Api api;
@@ -71,7 +73,8 @@ struct Server::Parts {
   http::HttpServer listener;
 
   explicit Parts(Runtime& runtime)
-      : api(runtime.sessions(), metrics, static_files, http::ApiOptions{}),
+      : read_audit(runtime.database(), runtime.audit_trail()),
+        api(runtime.sessions(), metrics, static_files, http::ApiOptions{}),
         services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics,
                  http::ServerInfo{}},
         fhir_services{runtime.resources(), runtime.search(), runtime.bundles(),
@@ -85,6 +88,7 @@ struct Server::Parts {
     services.info.session_lifetime_seconds = config.auth_session_lifetime_seconds;
     services.info.idle_timeout_seconds = config.auth_idle_timeout_seconds;
     services.info.bench_routes = config.http_enable_bench_routes;
+    api.SetReadAuditBatcher(&read_audit);
     http::AddRoutes(api, services);
     fhir::AddFhirRoutes(api, fhir_services);
   }

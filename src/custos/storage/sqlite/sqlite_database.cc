@@ -4,10 +4,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace custos::storage {
@@ -55,6 +58,74 @@ std::string ToSqlitePlaceholders(std::string_view sql) {
   return out;
 }
 
+// Copies the write-ahead log back into the database file on a thread of its own. SQLite's own
+// automatic checkpoint runs inside whichever commit crosses the threshold, and that commit then
+// took tens of milliseconds: every request waiting on it (reads too, whose audit events it
+// carried) saw the pause. A passive checkpoint here blocks no reader or writer.
+class Checkpointer {
+ public:
+  explicit Checkpointer(std::string path) : path_(std::move(path)), thread_([this] { Run(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+    if (db_) sqlite3_close_v2(db_);
+  }
+
+  // sqlite3_wal_hook callback: a commit left `pages` pages in the log.
+  static int OnCommit(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kCheckpointPages) {
+      auto* checkpointer = static_cast<Checkpointer*>(self);
+      {
+        std::lock_guard lock(checkpointer->mutex_);
+        checkpointer->due_ = true;
+      }
+      checkpointer->wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  static constexpr int kCheckpointPages = 4096;  // 16 MB of log
+
+  void Run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      // Also every few seconds, so that a quiet database does not keep a long log.
+      wake_.wait_for(lock, std::chrono::seconds(5), [this] { return stopping_ || due_; });
+      if (stopping_) return;
+      due_ = false;
+      lock.unlock();
+      Checkpoint();
+      lock.lock();
+    }
+  }
+
+  void Checkpoint() {
+    if (!db_) {
+      if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                          nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        return;
+      }
+      sqlite3_busy_timeout(db_, 1000);
+    }
+    (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
+  const std::string path_;
+  sqlite3* db_ = nullptr;  // used by the thread only
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool due_ = false;       // GUARDED_BY(mutex_)
+  bool stopping_ = false;  // GUARDED_BY(mutex_)
+  std::thread thread_;
+};
+
 class SqliteConnection {
  public:
   ~SqliteConnection() {
@@ -62,7 +133,9 @@ class SqliteConnection {
     sqlite3_close_v2(db_);
   }
 
-  static Result<std::unique_ptr<SqliteConnection>> Open(const SqliteOptions& options) {
+  // With a `checkpointer`, it (not each commit) checkpoints the write-ahead log.
+  static Result<std::unique_ptr<SqliteConnection>> Open(const SqliteOptions& options,
+                                                        Checkpointer* checkpointer) {
     sqlite3* db = nullptr;
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
@@ -74,11 +147,22 @@ class SqliteConnection {
     CUSTOS_RETURN_IF_ERROR(connection->Exec(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
         "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
-        "PRAGMA wal_autocheckpoint=8192; PRAGMA mmap_size=268435456;"));
+        "PRAGMA wal_autocheckpoint=8192;"));
+    if (checkpointer) sqlite3_wal_hook(db, &Checkpointer::OnCommit, checkpointer);
     return connection;
   }
 
   sqlite3* db() const { return db_; }
+
+  // PRAGMA query_only guards read-only transactions. Changing it expires every prepared
+  // statement of the connection, so it is changed only when the mode differs from last time
+  // (and read-only transactions normally get connections that stay read-only).
+  Status SetQueryOnly(bool on) {
+    if (query_only_ == on) return Status::Ok();
+    CUSTOS_RETURN_IF_ERROR(ExecCached(on ? "PRAGMA query_only=1" : "PRAGMA query_only=0"));
+    query_only_ = on;
+    return Status::Ok();
+  }
 
   Status Exec(std::string_view script) {
     char* error = nullptr;
@@ -89,6 +173,16 @@ class SqliteConnection {
       Status status = SqliteError(db_, rc, "statement failed");
       return status.ok() ? Status::Internal(message) : status;
     }
+    return Status::Ok();
+  }
+
+  // Runs one statement without parameters or results (BEGIN, COMMIT, …) from the statement
+  // cache: these run around every transaction, and parsing them each time showed in profiles.
+  Status ExecCached(std::string_view sql) {
+    CUSTOS_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(db_, rc, "statement failed");
     return Status::Ok();
   }
 
@@ -108,6 +202,7 @@ class SqliteConnection {
  private:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  bool query_only_ = false;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
@@ -194,17 +289,17 @@ class SqliteTransaction final : public Transaction {
 
   Status Commit() override {
     CUSTOS_RETURN_IF_ERROR(CheckOpen());
-    Status status = connection_->Exec("COMMIT");
+    Status status = connection_->ExecCached("COMMIT");
     if (!status.ok()) {
-      (void)connection_->Exec("ROLLBACK");
+      (void)connection_->ExecCached("ROLLBACK");
     }
     Finish(status.ok());
     return status;
   }
 
   Status Start() {
-    if (read_only_) CUSTOS_RETURN_IF_ERROR(connection_->Exec("PRAGMA query_only=1"));
-    return connection_->Exec(read_only_ ? "BEGIN" : "BEGIN IMMEDIATE");
+    CUSTOS_RETURN_IF_ERROR(connection_->SetQueryOnly(read_only_));
+    return connection_->ExecCached(read_only_ ? "BEGIN" : "BEGIN IMMEDIATE");
   }
 
  private:
@@ -270,38 +365,58 @@ class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(const SqliteOptions& options)
       : options_(FixPoolSize(options)),
-        pool_(options_.pool_size, [this] { return SqliteConnection::Open(options_); }) {}
+        checkpointer_(options_.path == ":memory:" ? nullptr
+                                                  : std::make_unique<Checkpointer>(options_.path)),
+        pool_(WriterPoolSize(options_),
+              [this] { return SqliteConnection::Open(options_, checkpointer_.get()); }) {
+    if (WriterPoolSize(options_) < options_.pool_size) {
+      readers_ = std::make_unique<ConnectionPool<SqliteConnection>>(
+          options_.pool_size - WriterPoolSize(options_),
+          [this] { return SqliteConnection::Open(options_, checkpointer_.get()); });
+    }
+  }
 
   Backend backend() const override { return Backend::kSqlite; }
 
   Result<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, pool_.Acquire());
-    auto tx = std::make_unique<SqliteTransaction>(*this, std::move(connection),
-                                                  mode == TransactionMode::kReadOnly);
-    pool_.CountStarted();
+    const bool read_only = mode == TransactionMode::kReadOnly;
+    auto& pool = PoolFor(read_only);
+    CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, pool.Acquire());
+    auto tx = std::make_unique<SqliteTransaction>(*this, std::move(connection), read_only);
+    pool.CountStarted();
     CUSTOS_RETURN_IF_ERROR(tx->Start());
     return std::unique_ptr<Transaction>(std::move(tx));
   }
 
-  DatabaseStats Stats() const override { return pool_.Stats(); }
+  DatabaseStats Stats() const override {
+    DatabaseStats stats = pool_.Stats();
+    if (readers_) {
+      const DatabaseStats readers = readers_->Stats();
+      stats.connections_open += readers.connections_open;
+      stats.connections_in_use += readers.connections_in_use;
+      stats.transactions_started += readers.transactions_started;
+      stats.transactions_committed += readers.transactions_committed;
+    }
+    return stats;
+  }
 
   Status RefreshStatistics() override {
     CUSTOS_ASSIGN_OR_RETURN(auto connection, pool_.Acquire());
     // Sampled statistics (analysis_limit) are as good for index choice and much faster.
     const Status status = connection->Exec("PRAGMA analysis_limit=2000; ANALYZE;");
-    Release(std::move(connection), false);
+    Release(std::move(connection), false, false);
     return status;
   }
 
   // Opens the first connection so that a bad path fails at start, not at the first request.
   Status Warm() {
     CUSTOS_ASSIGN_OR_RETURN(auto connection, pool_.Acquire());
-    Release(std::move(connection), false);
+    Release(std::move(connection), false, false);
     return Status::Ok();
   }
 
-  void Release(std::unique_ptr<SqliteConnection> connection, bool committed) {
-    pool_.Release(std::move(connection), /*reusable=*/true, committed);
+  void Release(std::unique_ptr<SqliteConnection> connection, bool read_only, bool committed) {
+    PoolFor(read_only).Release(std::move(connection), /*reusable=*/true, committed);
   }
 
  private:
@@ -312,26 +427,44 @@ class SqliteDatabase final : public Database {
     return fixed;
   }
 
+  // SQLite writes one transaction at a time, so a few writer connections suffice (more would
+  // only wait on each other's lock); the rest of `pool_size` serves read-only transactions.
+  static int WriterPoolSize(const SqliteOptions& options) {
+    if (options.path == ":memory:" || options.pool_size < 2) return options.pool_size;
+    return std::clamp(options.pool_size / 4, 1, 4);
+  }
+
+  ConnectionPool<SqliteConnection>& PoolFor(bool read_only) {
+    return read_only && readers_ ? *readers_ : pool_;
+  }
+
   SqliteOptions options_;
-  ConnectionPool<SqliteConnection> pool_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // null for ":memory:"; outlives the connections
+  ConnectionPool<SqliteConnection> pool_;       // read-write transactions (and all, for ":memory:")
+  // Read-only transactions on their own connections, which stay in query_only mode. Null for
+  // ":memory:" (whose connections would each be a database of their own) and a pool of one.
+  std::unique_ptr<ConnectionPool<SqliteConnection>> readers_;
 };
 
 SqliteTransaction::~SqliteTransaction() {
   if (!finished_) {
-    (void)connection_->Exec("ROLLBACK");
+    (void)connection_->ExecCached("ROLLBACK");
     Finish(false);
   }
 }
 
 void SqliteTransaction::Finish(bool committed) {
   finished_ = true;
-  if (read_only_) (void)connection_->Exec("PRAGMA query_only=0");
-  owner_.Release(std::move(connection_), committed);
+  owner_.Release(std::move(connection_), read_only_, committed);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenSqliteDatabase(const SqliteOptions& options) {
+  // SQLite's memory statistics take a global mutex on every allocation, which every connection
+  // then contends for; we do not read them.
+  static std::once_flag configured;
+  std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto database = std::make_unique<SqliteDatabase>(options);
   CUSTOS_RETURN_IF_ERROR(database->Warm());
   return std::unique_ptr<Database>(std::move(database));

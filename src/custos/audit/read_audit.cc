@@ -1,0 +1,70 @@
+#include "custos/audit/read_audit.h"
+
+namespace custos::audit {
+
+Status RecordRead(storage::Database& database, AuditSink& sink, const RequestContext& context,
+                  std::vector<AuditEvent> events) {
+  if (context.deferred_reads != nullptr) {
+    auto& pending = context.deferred_reads->events;
+    for (auto& event : events) pending.push_back(std::move(event));
+    return Status::Ok();
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin());
+  for (auto& event : events) CUSTOS_RETURN_IF_ERROR(sink.Record(*tx, std::move(event)));
+  return tx->Commit();
+}
+
+AuditBatcher::AuditBatcher(storage::Database& database, AuditSink& sink,
+                           AuditBatcherOptions options)
+    : database_(database), sink_(sink), options_(options), thread_([this] { Run(); }) {}
+
+AuditBatcher::~AuditBatcher() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void AuditBatcher::Submit(std::vector<AuditEvent> events, std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({std::move(events), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void AuditBatcher::Run() {
+  std::vector<Pending> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is committed
+      // Take whole requests up to the batch size (at least one, however large).
+      std::size_t events = 0, taken = 0;
+      while (taken < queue_.size() &&
+             (taken == 0 || events + queue_[taken].events.size() <= options_.max_batch_events)) {
+        events += queue_[taken].events.size();
+        ++taken;
+      }
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(taken)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(taken));
+    }
+    const Status status = Commit(batch);
+    for (auto& pending : batch) pending.done(status);
+    batch.clear();
+  }
+}
+
+Status AuditBatcher::Commit(std::vector<Pending>& batch) {
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+  for (auto& pending : batch) {
+    for (auto& event : pending.events) CUSTOS_RETURN_IF_ERROR(sink_.Record(*tx, std::move(event)));
+  }
+  return tx->Commit();
+}
+
+}  // namespace custos::audit

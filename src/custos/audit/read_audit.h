@@ -1,0 +1,68 @@
+// Audit events of reads, committed in groups.
+//
+// A read changes nothing, so its audit event has no transaction of its own work to join; giving
+// each read a transaction of its own made the commit the biggest cost of reading one resource.
+// Instead an interface that can wait asynchronously (HTTP) collects a request's read events in
+// ReadEvents, hands them to the AuditBatcher, and sends the response only when the batch holding
+// them has committed: the data still leaves only after its reading is on the trail, but many
+// requests share one commit (group commit).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "custos/audit/audit_sink.h"
+#include "custos/storage/database.h"
+
+namespace custos::audit {
+
+// The read events of one request, waiting for an AuditBatcher (RequestContext::deferred_reads).
+struct ReadEvents {
+  std::vector<AuditEvent> events;
+};
+
+// Records the events of a read for `context`: into context.deferred_reads when the interface
+// collects them, else committed at once in a transaction of their own.
+Status RecordRead(storage::Database& database, AuditSink& sink, const RequestContext& context,
+                  std::vector<AuditEvent> events);
+
+struct AuditBatcherOptions {
+  std::size_t max_batch_events = 2048;
+};
+
+// Commits queued events on a thread of its own, every waiting request's in one transaction.
+// Thread-safe. The destructor commits what is queued before it returns.
+class AuditBatcher {
+ public:
+  AuditBatcher(storage::Database& database, AuditSink& sink, AuditBatcherOptions options = {});
+  ~AuditBatcher();
+  AuditBatcher(const AuditBatcher&) = delete;
+  AuditBatcher& operator=(const AuditBatcher&) = delete;
+
+  // Queues `events`; `done` runs on the batcher's thread once they are committed, or with the
+  // error that kept them from it (then none of them is on the trail).
+  void Submit(std::vector<AuditEvent> events, std::function<void(Status)> done);
+
+ private:
+  struct Pending {
+    std::vector<AuditEvent> events;
+    std::function<void(Status)> done;
+  };
+  void Run();
+  Status Commit(std::vector<Pending>& batch);
+
+  storage::Database& database_;
+  AuditSink& sink_;
+  AuditBatcherOptions options_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Pending> queue_;  // GUARDED_BY(mutex_)
+  bool stopping_ = false;       // GUARDED_BY(mutex_)
+  std::thread thread_;
+};
+
+}  // namespace custos::audit
