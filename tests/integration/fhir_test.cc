@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -139,6 +140,72 @@ TEST_P(FhirTest, ReadsAndWritesOfPatientDataAreAuditedWithThePatient) {
   }
   EXPECT_TRUE(actions.count("resource.create"));
   EXPECT_TRUE(actions.count("resource.read"));
+}
+
+TEST_P(FhirTest, EverythingStreamsTheWholeRecordAndWhatItReferences) {
+  const Json practitioner = {{"resourceType", "Practitioner"},
+                             {"name", Json::array({{{"family", "Osler"}}})}};
+  const std::string practitioner_id =
+      Fhir("POST", "/fhir/Practitioner", practitioner).JsonBody()["id"];
+  const std::string id =
+      Fhir("POST", "/fhir/Patient", PatientResource("Everything")).JsonBody()["id"];
+  const std::string other = Fhir("POST", "/fhir/Patient", PatientResource("Else")).JsonBody()["id"];
+  // More encounters than one page of the stream holds.
+  constexpr int kEncounters = 450;
+  Json bundle = {{"resourceType", "Bundle"}, {"type", "transaction"}, {"entry", Json::array()}};
+  for (int i = 0; i < kEncounters; ++i) {
+    bundle["entry"].push_back(
+        {{"resource",
+          {{"resourceType", "Encounter"},
+           {"status", "finished"},
+           {"class",
+            {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "AMB"}}},
+           {"subject", {{"reference", "Patient/" + (i % 10 == 9 ? other : id)}}},
+           {"participant",
+            Json::array({{{"individual", {{"reference", "Practitioner/" + practitioner_id}}}}})}}},
+         {"request", {{"method", "POST"}, {"url", "Encounter"}}}});
+  }
+  ASSERT_EQ(Fhir("POST", "/fhir", bundle).status, 200);
+
+  const HttpResult result = Fhir("GET", "/fhir/Patient/" + id + "/$everything");
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(result.Header("transfer-encoding"), "chunked");
+  const Json everything = result.JsonBody();
+  ASSERT_TRUE(everything.is_object()) << result.body.substr(0, 200);
+  EXPECT_EQ(everything["type"], "searchset");
+  std::map<std::string, int> matched;
+  std::set<std::string> seen;
+  for (const auto& entry : everything["entry"]) {
+    const std::string key = entry["resource"]["resourceType"].get<std::string>() + "/" +
+                            entry["resource"]["id"].get<std::string>();
+    EXPECT_TRUE(seen.insert(key).second) << key << " twice";
+    EXPECT_TRUE(entry["fullUrl"].get<std::string>().ends_with(key));
+    if (entry["search"]["mode"] == "match") {
+      ++matched[entry["resource"]["resourceType"]];
+      if (entry["resource"]["resourceType"] == "Encounter") {
+        EXPECT_EQ(entry["resource"]["subject"]["reference"], "Patient/" + id);
+      }
+    } else {
+      EXPECT_EQ(key, "Practitioner/" + practitioner_id);
+    }
+  }
+  EXPECT_EQ(everything["entry"][0]["resource"]["id"], id);  // the Patient first
+  EXPECT_EQ(matched["Patient"], 1);
+  EXPECT_EQ(matched["Encounter"], kEncounters - kEncounters / 10);
+  EXPECT_TRUE(seen.count("Practitioner/" + practitioner_id));
+
+  // _type narrows the record; the read is on the audit trail.
+  const Json patients_only =
+      Fhir("GET", "/fhir/Patient/" + id + "/$everything?_type=Patient").JsonBody();
+  ASSERT_EQ(patients_only["entry"].size(), 1u);
+  std::set<std::string> actions;
+  for (const auto& event : AuditEvents("patient=" + id)) actions.insert(event["action"]);
+  EXPECT_TRUE(actions.count("patient.everything"));
+
+  EXPECT_EQ(Fhir("GET", "/fhir/Patient/no-such/$everything").status, 404);
+  const HttpResult bad = Fhir("GET", "/fhir/Patient/" + id + "/$everything?_type=Nonsense");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.JsonBody()["issue"][0]["expression"][0], "_type");
 }
 
 TEST_P(FhirTest, ErrorsAreOperationOutcomes) {

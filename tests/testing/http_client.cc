@@ -70,6 +70,7 @@ bool ReadResponse(int fd, HttpResult& result, bool& server_closes) {
   result = HttpResult();
   result.status = std::stoi(head.substr(9, 3));
   size_t content_length = 0;
+  bool chunked = false;
   size_t pos = head.find("\r\n");
   server_closes = false;
   while (pos != std::string::npos && pos < head.size()) {
@@ -84,14 +85,36 @@ bool ReadResponse(int fd, HttpResult& result, bool& server_closes) {
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
       if (name == "content-length") content_length = std::stoul(value);
       if (name == "connection" && value == "close") server_closes = true;
+      if (name == "transfer-encoding" && value == "chunked") chunked = true;
       result.headers.emplace_back(name, value);
     }
     pos = next;
   }
-  while (body.size() < content_length) {
+  auto receive_more = [&]() {
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
     if (n <= 0) return false;
     body.append(buffer, static_cast<size_t>(n));
+    return true;
+  };
+  if (chunked) {
+    // <hex size>\r\n<data>\r\n … 0\r\n\r\n
+    size_t at = 0;
+    while (true) {
+      size_t line_end;
+      while ((line_end = body.find("\r\n", at)) == std::string::npos) {
+        if (!receive_more()) return false;
+      }
+      const size_t size = std::stoul(body.substr(at, line_end - at), nullptr, 16);
+      while (body.size() < line_end + 2 + size + 2) {
+        if (!receive_more()) return false;
+      }
+      result.body.append(body, line_end + 2, size);
+      at = line_end + 2 + size + 2;
+      if (size == 0) return true;
+    }
+  }
+  while (body.size() < content_length) {
+    if (!receive_more()) return false;
   }
   result.body = body.substr(0, content_length);
   return true;

@@ -2,6 +2,7 @@
 
 #include "custos/audit/read_audit.h"
 #include "custos/auth/permissions.h"
+#include "custos/clinical/patient_record.h"
 #include "custos/core/ids.h"
 
 #include <set>
@@ -480,6 +481,12 @@ Result<std::vector<StoredResource>> ResourceStore::History(const RequestContext&
   if (versions.empty()) return Status::NotFound("no " + type + "/" + id);
   CUSTOS_RETURN_IF_ERROR(AuditRead(context, versions.front(), "resource.history"));
   return versions;
+}
+
+Result<PatientRecord> ResourceStore::OpenPatientRecord(const RequestContext& context,
+                                                       const std::string& patient_id,
+                                                       const PatientRecordOptions& options) {
+  return PatientRecord::Open(database_, audit_, context, patient_id, options);
 }
 
 Result<std::vector<StoredResource>> ResourceStore::TypeHistory(const RequestContext& context,

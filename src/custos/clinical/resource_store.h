@@ -27,6 +27,9 @@
 
 namespace custos::clinical {
 
+class PatientRecord;  // patient_record.h
+struct PatientRecordOptions;
+
 struct StoredResource {
   std::string resource_type;
   std::string id;
@@ -85,6 +88,11 @@ class ResourceStore {
   // Every version of type/id, newest first.
   Result<std::vector<StoredResource>> History(const RequestContext& context,
                                               const std::string& type, const std::string& id);
+
+  // The whole record of Patient/`patient_id`, to read page by page (patient_record.h).
+  Result<PatientRecord> OpenPatientRecord(const RequestContext& context,
+                                          const std::string& patient_id,
+                                          const PatientRecordOptions& options);
 
   // Versions of every resource of a type, newest first, `count` from `offset`.
   Result<std::vector<StoredResource>> TypeHistory(const RequestContext& context,

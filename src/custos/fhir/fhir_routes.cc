@@ -3,6 +3,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "custos/clinical/patient_record.h"
 #include "custos/fhir/operation_outcome.h"
 
 namespace custos::fhir {
@@ -224,7 +225,16 @@ Json CapabilityStatement(const FhirServices& s) {
                              "history-type", "create", "search-type"}) {
       interactions.push_back({{"code", code}});
     }
+    Json operations = Json::array(
+        {{{"name", "validate"},
+          {"definition", "http://hl7.org/fhir/OperationDefinition/Resource-validate"}}});
+    if (type == "Patient") {
+      operations.push_back(
+          {{"name", "everything"},
+           {"definition", "http://hl7.org/fhir/OperationDefinition/Patient-everything"}});
+    }
     resources.push_back({{"type", type},
+                         {"operation", operations},
                          {"versioning", "versioned-update"},
                          {"readHistory", true},
                          {"updateCreate", true},
@@ -429,6 +439,69 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
         }
         CUSTOS_ASSIGN_OR_RETURN(auto versions, s.store.TypeHistory(context, type, count, offset));
         return HistoryResponse(request, versions);
+      }));
+
+  router.Add(FhirRoute(
+      "GET", "/fhir/Patient/{id}/$everything", Access::kPermission, Permission::kClinicalRead,
+      "Everything in a patient's record, streamed as one searchset Bundle",
+      [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+        clinical::PatientRecordOptions options;
+        for (const auto& [name, value] : request.query) {
+          if (name == "_type") {
+            for (size_t start = 0; start <= value.size();) {
+              const size_t comma = std::min(value.find(',', start), value.size());
+              const auto type = KnownType(s.store, value.substr(start, comma - start));
+              if (!type.ok()) return Status::InvalidArgument(type.status().message(), "_type");
+              options.types.push_back(*type);
+              start = comma + 1;
+            }
+          } else if (name == "_since") {
+            const auto since = ParseTimestamp(value);
+            if (!since) {
+              return Status::InvalidArgument(
+                  "_since must be an instant such as "
+                  "2026-01-01T00:00:00Z",
+                  "_since");
+            }
+            options.since = FormatTimestamp(*since);
+          } else if (name != "_format") {
+            return Status::InvalidArgument("$everything does not support " + name, name);
+          }
+        }
+        const std::string id(request.PathParam("id"));
+        CUSTOS_ASSIGN_OR_RETURN(clinical::PatientRecord record,
+                                s.store.OpenPatientRecord(context, id, options));
+        // One Bundle, written a page of resources at a time: the server never holds more.
+        Response response;
+        response.content_type = std::string(kFhirJson);
+        const std::string base = Base(request);
+        response.body =
+            R"({"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":)" +
+            Json(base + "/Patient/" + id + "/$everything").dump() + R"(}],"entry":[)";
+        auto state = std::make_shared<clinical::PatientRecord>(std::move(record));
+        auto first = std::make_shared<bool>(true);
+        response.next_piece = [state, first, base](std::string& piece) -> Result<bool> {
+          constexpr std::size_t kPageSize = 200;
+          CUSTOS_ASSIGN_OR_RETURN(auto entries, state->Next(kPageSize));
+          for (const auto& entry : entries) {
+            if (!*first) piece += ',';
+            *first = false;
+            piece += R"({"fullUrl":)";
+            piece +=
+                Json(base + "/" + entry.resource.resource_type + "/" + entry.resource.id).dump();
+            piece += R"(,"resource":)";
+            piece += entry.resource.json;
+            piece += entry.part == clinical::RecordPart::kCompartment
+                         ? R"(,"search":{"mode":"match"}})"
+                         : R"(,"search":{"mode":"include"}})";
+          }
+          if (entries.size() < kPageSize) {
+            piece += "]}";
+            return false;
+          }
+          return true;
+        };
+        return response;
       }));
 
   router.Add(FhirRoute(

@@ -57,6 +57,10 @@ struct HttpServer::State {
 
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(tcp::socket socket);
+  // Writes a response whose body comes from Response::next_piece, in chunked encoding; each
+  // piece is produced on a worker. False when the body could not be completed.
+  asio::awaitable<bool> WriteStreamed(beast::tcp_stream& stream, Response& response,
+                                      unsigned version, bool keep_alive);
   asio::awaitable<void> Shutdown();
   void BeginStop();
 };
@@ -198,6 +202,11 @@ asio::awaitable<void> HttpServer::State::Serve(tcp::socket socket) {
       if (replacement) response = std::move(*replacement);
     }
     const bool keep_alive = message.keep_alive() && !stopping;
+    if (response.next_piece) {
+      const bool complete = co_await WriteStreamed(stream, response, message.version(), keep_alive);
+      if (!complete || !keep_alive) break;
+      continue;
+    }
     auto out = ToBeast(std::move(response), message.version(), keep_alive);
     stream.expires_after(std::chrono::seconds(options.read_timeout_seconds));
     co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
@@ -206,6 +215,56 @@ asio::awaitable<void> HttpServer::State::Serve(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, error);
   stream.socket().close(error);
   --connections;
+}
+
+asio::awaitable<bool> HttpServer::State::WriteStreamed(beast::tcp_stream& stream,
+                                                       Response& response, unsigned version,
+                                                       bool keep_alive) {
+  auto next_piece = std::move(response.next_piece);
+  std::string piece = std::move(response.body);
+  response.body.clear();
+  bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), version};
+  head.set(bhttp::field::server, "custos");
+  if (!response.content_type.empty()) head.set(bhttp::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) head.insert(name, value);
+  head.keep_alive(keep_alive);
+  head.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> serializer{head};
+  beast::error_code error;
+  stream.expires_after(std::chrono::seconds(options.read_timeout_seconds));
+  co_await bhttp::async_write_header(stream, serializer,
+                                     asio::redirect_error(asio::use_awaitable, error));
+  if (error) co_return false;
+  // (co_spawn needs a default-constructible result, which Result<bool> is not.)
+  auto produce = [](std::function<Result<bool>(std::string&)>* next, std::string* out,
+                    bool* more) -> asio::awaitable<Status> {
+    Result<bool> produced = (*next)(*out);
+    if (!produced.ok()) co_return produced.status();
+    *more = *produced;
+    co_return Status::Ok();
+  };
+  bool more = true;
+  while (true) {
+    if (piece.empty()) {
+      if (!more) break;
+      const Status produced = co_await asio::co_spawn(workers, produce(&next_piece, &piece, &more),
+                                                      asio::use_awaitable);
+      if (!produced.ok()) {
+        Log(LogLevel::kError, "stream_failed", {{"error", produced.message()}});
+        co_return false;
+      }
+      continue;
+    }
+    stream.expires_after(std::chrono::seconds(options.read_timeout_seconds));
+    co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(piece)),
+                               asio::redirect_error(asio::use_awaitable, error));
+    if (error) co_return false;
+    piece.clear();
+  }
+  stream.expires_after(std::chrono::seconds(options.read_timeout_seconds));
+  co_await asio::async_write(stream, bhttp::make_chunk_last(),
+                             asio::redirect_error(asio::use_awaitable, error));
+  co_return !error;
 }
 
 void HttpServer::State::BeginStop() {

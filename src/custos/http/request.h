@@ -45,6 +45,13 @@ struct Response {
   // response, or with a replacement (an error) to send instead.
   using Release = std::function<void(std::optional<Response>)>;
   std::function<void(Release)> hold;
+  // Set for a body produced piece by piece and sent with chunked transfer encoding (`body` is
+  // then sent first, if not empty). Called on a worker thread, once per piece, never while the
+  // previous piece is still being written: appends the next piece to `piece` and returns whether
+  // more may follow (false: the body is complete with what it appended, if anything). An error
+  // after the status line has gone out can only cut the connection, which tells the client the body
+  // is incomplete.
+  std::function<Result<bool>(std::string& piece)> next_piece;
 
   static Response FromJson(int status, const Json& json);
   static Response NoContent();
