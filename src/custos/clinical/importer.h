@@ -46,13 +46,18 @@ class Importer {
 
  private:
   struct PreparedBundle;
-  // CPU work, no database: ids, reference rewriting, validation, index extraction.
-  Result<PreparedBundle> PrepareBundle(Json bundle) const;
-  // Database work: conditional creates, rows, one audit event.
+  // Organisations, practitioners and locations seen so far in one import: identifier
+  // ("Type|system|value") → "Type/id".
+  using KnownIdentifiers = std::map<std::string, std::string>;
+  // CPU work, and reads only: ids, conditional creates decided against `known` and the database,
+  // reference rewriting, validation, index extraction.
+  Result<PreparedBundle> PrepareBundle(Json bundle, KnownIdentifiers& known) const;
+  // Database work: rows, one audit event (and conditional creates checked once more, in case
+  // another writer created one meanwhile).
   Status WriteBundle(const RequestContext& context, PreparedBundle& bundle, ImportStats& stats);
-  Result<std::optional<std::string>> FindByIdentifier(storage::Transaction& tx,
-                                                      const std::string& type,
-                                                      const Json& resource);
+  static Result<std::optional<std::string>> FindByIdentifier(storage::Transaction& tx,
+                                                             const std::string& type,
+                                                             const Json& resource);
 
   storage::Database& database_;
   ResourceStore& store_;

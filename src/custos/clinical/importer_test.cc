@@ -1,0 +1,178 @@
+#include "custos/clinical/importer.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fstream>
+
+#include "custos/audit/audit_trail.h"
+#include "custos/storage/migrations.h"
+#include "custos/storage/sqlite/sqlite_database.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+
+namespace custos::clinical {
+namespace {
+
+Json Organization(const std::string& full_url, const std::string& npi) {
+  return {{"fullUrl", full_url},
+          {"resource",
+           {{"resourceType", "Organization"},
+            {"name", "General Hospital"},
+            {"identifier", Json::array({{{"system", "http://example.org/org"}, {"value", npi}}})}}},
+          {"request", {{"method", "POST"}, {"url", "Organization"}}}};
+}
+
+// A patient bundle as Synthea writes them: urn:uuid fullUrls, an Organization repeated in every
+// bundle under a fresh uuid, and references between the entries.
+Json PatientBundle(const std::string& patient_uuid, const std::string& organization_uuid,
+                   const std::string& family) {
+  const std::string patient = "urn:uuid:" + patient_uuid;
+  const std::string organization = "urn:uuid:" + organization_uuid;
+  return {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       Json::array(
+           {{{"fullUrl", patient},
+             {"resource",
+              {{"resourceType", "Patient"},
+               {"name", Json::array({{{"family", family}}})},
+               {"managingOrganization", {{"reference", organization}}}}},
+             {"request", {{"method", "POST"}, {"url", "Patient"}}}},
+            Organization(organization, "org-1"),
+            {{"fullUrl", "urn:uuid:33333333" + patient_uuid.substr(8)},
+             {"resource",
+              {{"resourceType", "Encounter"},
+               {"status", "finished"},
+               {"class",
+                {{"system", "http://terminology.hl7.org/CodeSystem/v3-ActCode"}, {"code", "AMB"}}},
+               {"subject", {{"reference", patient}}},
+               {"serviceProvider", {{"reference", organization}}}}},
+             {"request", {{"method", "POST"}, {"url", "Encounter"}}}}})}};
+}
+
+class ImporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto database = storage::OpenSqliteDatabase({dir_.File("custos.db")});
+    ASSERT_OK(database);
+    database_ = std::move(database).value();
+    ASSERT_OK(storage::Migrate(*database_));
+    trail_ = std::make_unique<audit::AuditTrail>(clock_, nullptr);
+    store_ = std::make_unique<ResourceStore>(*database_, *trail_, clock_, Definitions::R4());
+    importer_ = std::make_unique<Importer>(*database_, *store_, *trail_);
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path = dir_.File(name);
+    if (name.ends_with(".gz")) {
+      gzFile file = gzopen(path.c_str(), "wb");
+      gzwrite(file, text.data(), static_cast<unsigned>(text.size()));
+      gzclose(file);
+    } else {
+      std::ofstream(path) << text;
+    }
+    return path;
+  }
+
+  std::int64_t Count(const std::string& sql) {
+    auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+    auto count = (*tx)->QueryInt(sql);
+    EXPECT_OK(count);
+    return count.ok() ? *count : -1;
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{*ParseTimestamp("2026-11-25T10:00:00Z")};
+  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<audit::AuditTrail> trail_;
+  std::unique_ptr<ResourceStore> store_;
+  std::unique_ptr<Importer> importer_;
+  RequestContext context_ = RequestContext::System("importer-test", "cli");
+};
+
+TEST_F(ImporterTest, RepeatedOrganizationsAreStoredOnceAndReferencesFollow) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < 5; ++i) {
+    const std::string n = std::to_string(i);
+    paths.push_back(WriteFile("patient" + n + ".json",
+                              PatientBundle("00000000-0000-4000-8000-00000000000" + n,
+                                            "11111111-0000-4000-8000-00000000000" + n, "Family" + n)
+                                  .dump()));
+  }
+  ImportStats stats;
+  ASSERT_OK(importer_->ImportFiles(context_, paths, stats));
+  EXPECT_EQ(stats.files, 5);
+  EXPECT_EQ(stats.bundles, 5);
+  EXPECT_EQ(stats.resources, 5 * 2 + 1);
+  EXPECT_EQ(stats.duplicates, 4);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM resources WHERE resource_type = 'Organization'"), 1);
+  // Every reference to an organisation points at the one stored.
+  const std::int64_t dangling = Count(
+      "SELECT COUNT(*) FROM search_reference sr WHERE sr.target_type = 'Organization' AND NOT "
+      "EXISTS (SELECT 1 FROM resources r WHERE r.resource_type = 'Organization' AND r.id = "
+      "sr.target_id)");
+  EXPECT_EQ(dangling, 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM search_reference WHERE target_type = 'Organization'"), 10);
+  // The encounters belong to their patients.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM resources WHERE resource_type = 'Encounter' AND "
+                  "patient_id IS NOT NULL"),
+            5);
+  // One audit event per bundle.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'resource.import'"), 5);
+}
+
+TEST_F(ImporterTest, AnOrganizationAlreadyOnFileIsNotStoredAgain) {
+  ImportStats stats;
+  Json first = {
+      {"resourceType", "Bundle"},
+      {"type", "transaction"},
+      {"entry",
+       Json::array({Organization("urn:uuid:22222222-0000-4000-8000-000000000001", "org-1")})}};
+  ASSERT_OK(importer_->ImportBundle(context_, first, stats));
+  const std::string path =
+      WriteFile("later.json.gz", PatientBundle("00000000-0000-4000-8000-000000000009",
+                                               "11111111-0000-4000-8000-000000000009", "Later")
+                                     .dump());
+  ASSERT_OK(importer_->ImportFiles(context_, {path}, stats));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM resources WHERE resource_type = 'Organization'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM search_reference WHERE target_type = 'Organization' AND "
+                  "target_id = '22222222-0000-4000-8000-000000000001'"),
+            2);
+  // The same organisation under the same uuid again is a duplicate too, not a new version.
+  const std::int64_t duplicates = stats.duplicates;
+  ASSERT_OK(importer_->ImportBundle(context_, first, stats));
+  EXPECT_EQ(stats.duplicates, duplicates + 1);
+  EXPECT_EQ(Count("SELECT MAX(version) FROM resources WHERE resource_type = 'Organization'"), 1);
+}
+
+TEST_F(ImporterTest, NdjsonIsImportedAndABadLineNamesItsNumber) {
+  const std::string good = R"({"resourceType":"Patient","name":[{"family":"One"}]})"
+                           "\n\n"
+                           R"({"resourceType":"Patient","name":[{"family":"Two"}]})"
+                           "\n";
+  ImportStats stats;
+  ASSERT_OK(importer_->ImportFiles(context_, {WriteFile("patients.ndjson", good)}, stats));
+  EXPECT_EQ(stats.resources, 2);
+
+  const std::string bad = good + "{not json\n";
+  const Status status = importer_->ImportFiles(context_, {WriteFile("bad.ndjson", bad)}, stats);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("line 4"), std::string::npos) << status.message();
+}
+
+TEST_F(ImporterTest, AnInvalidResourceLeavesNothingOfItsBundle) {
+  Json bundle = PatientBundle("00000000-0000-4000-8000-000000000001",
+                              "11111111-0000-4000-8000-000000000001", "Valid");
+  bundle["entry"][2]["resource"]["status"] = "not-a-status";
+  ImportStats stats;
+  const Status status =
+      importer_->ImportFiles(context_, {WriteFile("bad.json", bundle.dump())}, stats);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("entry 2 (Encounter)"), std::string::npos) << status.message();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM resources"), 0);
+}
+
+}  // namespace
+}  // namespace custos::clinical
