@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GET /fhir/Patient/{id} (authenticated, audited) against the hello-world handler on the same
 # server in the same run, wrk -t2 -c64. Loads the demo patients first.
+# DATABASE=postgresql://… runs on PostgreSQL instead of SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CUSTOS=${CUSTOS_BIN:-build/dev/custos}
@@ -12,8 +13,11 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
-"$CUSTOS" init --data-dir "$data" --demo >/dev/null
-"$CUSTOS" serve --data-dir "$data" --http-port 0 --set http.enable_bench_routes=true --log-level warn \
+DATABASE=${DATABASE:-}
+db_flag=()
+[ -n "$DATABASE" ] && db_flag=(--database "$DATABASE")
+"$CUSTOS" init --data-dir "$data" "${db_flag[@]}" --demo >/dev/null
+"$CUSTOS" serve --data-dir "$data" "${db_flag[@]}" --http-port 0 --set http.enable_bench_routes=true --log-level warn \
   >"$data/out" 2>"$data/err" &
 server_pid=$!
 for _ in $(seq 100); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done

@@ -2,7 +2,9 @@
 # Search latency on the imported Synthea set: 200 sequential requests each of
 #   Observation?patient=…&code=http://loinc.org|8302-2&date=ge2010-01-01
 #   Encounter?patient=…&_revinclude=Condition:encounter
-# over 50 patients; prints p50/p95/p99 (server on SQLite, audited like every read).
+# over 50 patients; prints p50/p95/p99 (audited like every read).
+# COPIES=10 loads the bundles ten times over as different patients (bench/synthea_copies.py);
+# DATABASE=postgresql://… runs on PostgreSQL instead of SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CUSTOS=${CUSTOS_BIN:-build/dev/custos}
@@ -14,9 +16,18 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
-"$CUSTOS" init --data-dir "$data" --demo --demo-data /nonexistent >/dev/null
-"$CUSTOS" import fhir --data-dir "$data" "$BUNDLES" 2>/dev/null
-"$CUSTOS" serve --data-dir "$data" --http-port 0 --log-level warn >"$data/out" 2>"$data/err" &
+COPIES=${COPIES:-1}
+DATABASE=${DATABASE:-}
+db_flag=()
+[ -n "$DATABASE" ] && db_flag=(--database "$DATABASE")
+folders=("$BUNDLES")
+if [ "$COPIES" -gt 1 ]; then
+  python3 bench/synthea_copies.py "$BUNDLES" "$data/copies" "$COPIES"
+  folders+=("$data/copies")
+fi
+"$CUSTOS" init --data-dir "$data" "${db_flag[@]}" --demo --demo-data /nonexistent >/dev/null
+"$CUSTOS" import fhir --data-dir "$data" "${db_flag[@]}" --log-level warn "${folders[@]}" 2>/dev/null
+"$CUSTOS" serve --data-dir "$data" "${db_flag[@]}" --http-port 0 --log-level warn >"$data/out" 2>"$data/err" &
 server_pid=$!
 for _ in $(seq 100); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done
 port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$data/out" | grep -o '[0-9]*$')

@@ -5,7 +5,8 @@
 # Runs COMMAND with a throw-away PostgreSQL 15 and CUSTOS_TEST_POSTGRES_URL pointing at an empty
 # database `custos_test` in it. The cluster lives in a fresh temporary directory, listens on a
 # free port on 127.0.0.1 (and a unix socket in that directory), trusts local connections and runs
-# without fsync. It is stopped and deleted afterwards, whether COMMAND succeeds, fails or the
+# without fsync (with PG_DURABLE=1, with PostgreSQL's durable defaults and shared_buffers=256MB,
+# as the benchmarks run it). It is stopped and deleted afterwards, whether COMMAND succeeds, fails or the
 # script is interrupted. Exits with COMMAND's status.
 #
 # When run as root (as CI does) the server runs as the `postgres` system user, since PostgreSQL
@@ -84,12 +85,14 @@ free_port() {
     2>/dev/null || echo $((20000 + RANDOM % 40000))
 }
 
+settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PG_DURABLE:-0}" = 1 ] && settings="-c shared_buffers=256MB"
 port=""
 for _ in 1 2 3 4 5; do
   candidate="$(free_port)"
   if pg "$pg_bin/pg_ctl" -D "$data" -l "$log" -w -t 30 -s \
       -o "-c listen_addresses=127.0.0.1 -p $candidate -c unix_socket_directories='$tmp' \
-          -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null 2>&1; then
+          $settings" start >/dev/null 2>&1; then
     port="$candidate"
     started=1
     break

@@ -58,7 +58,8 @@ std::string ToSqlitePlaceholders(std::string_view sql) {
   return out;
 }
 
-// Copies the write-ahead log back into the database file on a thread of its own. SQLite's own
+// Copies the write-ahead log back into the database file on a thread of its own (and now and
+// then refreshes the planner's statistics). SQLite's own
 // automatic checkpoint runs inside whichever commit crosses the threshold, and that commit then
 // took tens of milliseconds: every request waiting on it (reads too, whose audit events it
 // carried) saw the pause. A passive checkpoint here blocks no reader or writer.
@@ -90,8 +91,10 @@ class Checkpointer {
 
  private:
   static constexpr int kCheckpointPages = 4096;  // 16 MB of log
+  static constexpr std::chrono::minutes kOptimizeEvery{30};
 
   void Run() {
+    auto next_optimize = std::chrono::steady_clock::now() + kOptimizeEvery;
     std::unique_lock lock(mutex_);
     while (true) {
       // Also every few seconds, so that a quiet database does not keep a long log.
@@ -100,8 +103,21 @@ class Checkpointer {
       due_ = false;
       lock.unlock();
       Checkpoint();
+      if (std::chrono::steady_clock::now() >= next_optimize) {
+        Optimize();
+        next_optimize = std::chrono::steady_clock::now() + kOptimizeEvery;
+      }
       lock.lock();
     }
+  }
+
+  // A database that grows through the API, not by import (which refreshes statistics itself),
+  // would otherwise keep the planner statistics of when it was small and the planner might scan.
+  // PRAGMA optimize re-analyzes only the tables that changed a lot, sampling (analysis_limit).
+  void Optimize() {
+    if (db_)
+      (void)sqlite3_exec(db_, "PRAGMA analysis_limit=2000; PRAGMA optimize(0x10002);", nullptr,
+                         nullptr, nullptr);
   }
 
   void Checkpoint() {
