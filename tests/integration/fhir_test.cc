@@ -1,12 +1,16 @@
 // The FHIR REST interface over real HTTP, on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
 
+#include "custos/clinical/importer.h"
 #include "testing/http_client.h"
+#include "testing/test_data.h"
 #include "testing/test_server.h"
 
 namespace custos::testing {
@@ -206,6 +210,59 @@ TEST_P(FhirTest, EverythingStreamsTheWholeRecordAndWhatItReferences) {
   const HttpResult bad = Fhir("GET", "/fhir/Patient/" + id + "/$everything?_type=Nonsense");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.JsonBody()["issue"][0]["expression"][0], "_type");
+}
+
+// tests/data/fhir/synthea: three Synthea bundles.
+std::vector<std::string> SyntheaFiles() {
+  const std::filesystem::path folder = TestData("fhir/synthea");
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST_P(FhirTest, ImportedBundlesAreSearchableAndAReimportMakesNewVersions) {
+  const std::vector<std::string> files = SyntheaFiles();
+  ASSERT_EQ(files.size(), 3u);
+  auto& runtime = server_->runtime();
+  clinical::Importer importer(runtime.database(), runtime.resources(), runtime.audit_trail());
+  const RequestContext context = RequestContext::System("fhir-test", "test");
+  auto total = [&](const std::string& query) {
+    return Fhir("GET", "/fhir/" + query + (query.find('?') == std::string::npos ? "?" : "&") +
+                           "_summary=count")
+        .JsonBody()["total"]
+        .get<int>();
+  };
+  const int patients_before = total("Patient");
+  clinical::ImportStats first;
+  ASSERT_TRUE(importer.ImportFiles(context, files, first).ok());
+  EXPECT_EQ(first.bundles, 3);
+  EXPECT_EQ(total("Patient"), patients_before + 3);
+  const int organizations = total("Organization");
+  const int encounters = total("Encounter");
+  EXPECT_GT(encounters, 0);
+  // Every encounter is found by its patient.
+  int by_patient = 0;
+  const HttpResult patients = Fhir("GET", "/fhir/Patient?_count=100");
+  ASSERT_EQ(patients.status, 200) << patients.body;
+  const Json found = patients.JsonBody();
+  for (const auto& entry : found["entry"]) {
+    by_patient += total("Encounter?patient=" + entry["resource"]["id"].get<std::string>());
+  }
+  EXPECT_EQ(by_patient, encounters);
+
+  // The same files again: new versions of the same resources, nothing twice.
+  clinical::ImportStats second;
+  ASSERT_TRUE(importer.ImportFiles(context, files, second).ok());
+  // (The organisations and practitioners are on file now, so they count as duplicates.)
+  EXPECT_EQ(second.resources + second.duplicates, first.resources + first.duplicates);
+  EXPECT_EQ(total("Patient"), patients_before + 3);
+  EXPECT_EQ(total("Organization"), organizations);
+  EXPECT_EQ(total("Encounter"), encounters);
+  const Json patient = Fhir("GET", "/fhir/Patient?_count=1&_sort=-_lastUpdated").JsonBody();
+  EXPECT_EQ(patient["entry"][0]["resource"]["meta"]["versionId"], "2");
 }
 
 TEST_P(FhirTest, ErrorsAreOperationOutcomes) {

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -213,15 +214,19 @@ Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bund
       CUSTOS_ASSIGN_OR_RETURN(resource, store_.Prepare(std::move(json), resource.id, "", nullptr));
     }
   }
+  if (std::find(skip.begin(), skip.end(), true) != skip.end()) {
+    std::vector<PreparedResource> kept;
+    for (size_t i = 0; i < bundle.resources.size(); ++i) {
+      if (!skip[i]) kept.push_back(std::move(bundle.resources[i]));
+    }
+    bundle.resources = std::move(kept);
+  }
+  CUSTOS_RETURN_IF_ERROR(store_.WritePreparedBatch(*tx, context, bundle.resources));
   std::map<std::string, int> counts;
   std::optional<std::string> patient;
-  for (size_t i = 0; i < bundle.resources.size(); ++i) {
-    if (skip[i]) continue;
-    CUSTOS_ASSIGN_OR_RETURN(
-        StoredResource stored,
-        store_.WritePrepared(*tx, context, bundle.resources[i], /*audit=*/false));
-    ++counts[stored.resource_type];
-    if (!patient && stored.patient_id) patient = stored.patient_id;
+  for (const auto& resource : bundle.resources) {
+    ++counts[resource.resource_type];
+    if (!patient && resource.patient_id) patient = resource.patient_id;
     ++stats.resources;
   }
   audit::AuditEvent event = audit::AuditEvent::For(context, "resource.import", "Bundle", bundle.id);

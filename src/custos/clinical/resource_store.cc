@@ -5,6 +5,7 @@
 #include "custos/clinical/patient_record.h"
 #include "custos/core/ids.h"
 
+#include <functional>
 #include <set>
 
 namespace custos::clinical {
@@ -138,22 +139,21 @@ Result<std::optional<ResourceStore::Current>> ResourceStore::LoadCurrent(storage
 
 namespace {
 
-// Inserts rows into one index table with as few statements as possible: up to kRowsPerStatement
-// rows each (statements are cached per row count, so only a few shapes exist).
-template <typename Entry, typename Bind>
-Status InsertRows(storage::Transaction& tx, std::string_view table, std::string_view columns,
-                  int value_columns, const std::vector<Entry>& entries, std::int64_t rid,
-                  const std::string& type, const std::optional<std::string>& patient_id,
-                  Bind bind) {
-  constexpr size_t kRowsPerStatement = 16;
-  const int width = value_columns + 4;  // rid, resource_type, param, values…, patient_id
-  for (size_t start = 0; start < entries.size(); start += kRowsPerStatement) {
-    const size_t rows = std::min(kRowsPerStatement, entries.size() - start);
-    std::string sql = "INSERT INTO " + std::string(table) + " (rid, resource_type, param, " +
-                      std::string(columns) + ", patient_id) VALUES ";
+// INSERT INTO `table` (`columns`) VALUES (…), (…), … for `rows` rows of `width` values, up to
+// kRowsPerStatement rows per statement (statements are cached per row count, so only a few
+// shapes exist). `bind(i, params)` appends the values of row i.
+constexpr size_t kRowsPerStatement = 64;
+Status InsertMany(storage::Transaction& tx, std::string_view table, std::string_view columns,
+                  int width, size_t rows, const std::function<void(size_t, storage::Params&)>& bind,
+                  std::string_view overriding = "") {
+  for (size_t start = 0; start < rows; start += kRowsPerStatement) {
+    const size_t count = std::min(kRowsPerStatement, rows - start);
+    std::string sql = "INSERT INTO " + std::string(table) + " (" + std::string(columns) + ") " +
+                      std::string(overriding) + "VALUES ";
+    sql.reserve(sql.size() + count * static_cast<size_t>(width) * 6);
     storage::Params params;
-    params.reserve(rows * static_cast<size_t>(width));
-    for (size_t row = 0; row < rows; ++row) {
+    params.reserve(count * static_cast<size_t>(width));
+    for (size_t row = 0; row < count; ++row) {
       sql += row == 0 ? "(" : ", (";
       for (int column = 0; column < width; ++column) {
         if (column > 0) sql += ", ";
@@ -161,16 +161,80 @@ Status InsertRows(storage::Transaction& tx, std::string_view table, std::string_
                std::to_string(row * static_cast<size_t>(width) + static_cast<size_t>(column) + 1);
       }
       sql += ")";
-      const Entry& entry = entries[start + row];
-      params.emplace_back(rid);
-      params.emplace_back(type);
-      params.emplace_back(entry.param);
-      bind(entry, params);
-      params.emplace_back(patient_id);
+      bind(start + row, params);
     }
     CUSTOS_RETURN_IF_ERROR(tx.Execute(sql, params).status());
   }
   return Status::Ok();
+}
+
+// The index rows of several resources, one table at a time.
+struct IndexedResource {
+  std::int64_t rid;
+  const std::string* type;
+  const std::optional<std::string>* patient_id;
+  const IndexEntries* entries;
+};
+
+template <typename Entry, typename Bind>
+Status InsertIndexRows(storage::Transaction& tx, std::string_view table, std::string_view columns,
+                       int value_columns, const std::vector<IndexedResource>& resources,
+                       std::vector<Entry> IndexEntries::*member, Bind bind) {
+  std::vector<std::pair<const IndexedResource*, const Entry*>> rows;
+  for (const auto& resource : resources) {
+    for (const auto& entry : resource.entries->*member) rows.emplace_back(&resource, &entry);
+  }
+  return InsertMany(tx, table,
+                    "rid, resource_type, param, " + std::string(columns) + ", patient_id",
+                    value_columns + 4, rows.size(), [&](size_t i, storage::Params& params) {
+                      const auto& [resource, entry] = rows[i];
+                      params.emplace_back(resource->rid);
+                      params.emplace_back(*resource->type);
+                      params.emplace_back(entry->param);
+                      bind(*entry, params);
+                      params.emplace_back(*resource->patient_id);
+                    });
+}
+
+Status WriteIndexRows(storage::Transaction& tx, const std::vector<IndexedResource>& resources) {
+  CUSTOS_RETURN_IF_ERROR(InsertIndexRows(tx, "search_token", "system, code", 2, resources,
+                                         &IndexEntries::tokens,
+                                         [](const TokenEntry& e, storage::Params& p) {
+                                           p.emplace_back(e.system);
+                                           p.emplace_back(e.code);
+                                         }));
+  CUSTOS_RETURN_IF_ERROR(InsertIndexRows(tx, "search_string", "normalized, exact", 2, resources,
+                                         &IndexEntries::strings,
+                                         [](const StringEntry& e, storage::Params& p) {
+                                           p.emplace_back(e.normalized);
+                                           p.emplace_back(e.exact);
+                                         }));
+  CUSTOS_RETURN_IF_ERROR(InsertIndexRows(tx, "search_date", "low, high", 2, resources,
+                                         &IndexEntries::dates,
+                                         [](const DateEntry& e, storage::Params& p) {
+                                           p.emplace_back(e.low);
+                                           p.emplace_back(e.high);
+                                         }));
+  CUSTOS_RETURN_IF_ERROR(InsertIndexRows(tx, "search_reference", "target_type, target_id, url", 3,
+                                         resources, &IndexEntries::references,
+                                         [](const ReferenceEntry& e, storage::Params& p) {
+                                           p.emplace_back(e.target_type);
+                                           p.emplace_back(e.target_id);
+                                           p.emplace_back(e.url);
+                                         }));
+  CUSTOS_RETURN_IF_ERROR(InsertIndexRows(tx, "search_quantity", "value, system, code, unit", 4,
+                                         resources, &IndexEntries::quantities,
+                                         [](const QuantityEntry& e, storage::Params& p) {
+                                           p.emplace_back(e.value);
+                                           p.emplace_back(e.system);
+                                           p.emplace_back(e.code);
+                                           p.emplace_back(e.unit);
+                                         }));
+  CUSTOS_RETURN_IF_ERROR(
+      InsertIndexRows(tx, "search_number", "value", 1, resources, &IndexEntries::numbers,
+                      [](const NumberEntry& e, storage::Params& p) { p.emplace_back(e.value); }));
+  return InsertIndexRows(tx, "search_uri", "uri", 1, resources, &IndexEntries::uris,
+                         [](const UriEntry& e, storage::Params& p) { p.emplace_back(e.uri); });
 }
 
 }  // namespace
@@ -179,42 +243,7 @@ Status ResourceStore::WriteIndex(storage::Transaction& tx, std::int64_t rid,
                                  const std::string& type,
                                  const std::optional<std::string>& patient_id,
                                  const IndexEntries& entries) {
-  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_token", "system, code", 2, entries.tokens, rid,
-                                    type, patient_id, [](const TokenEntry& e, storage::Params& p) {
-                                      p.emplace_back(e.system);
-                                      p.emplace_back(e.code);
-                                    }));
-  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_string", "normalized, exact", 2, entries.strings,
-                                    rid, type, patient_id,
-                                    [](const StringEntry& e, storage::Params& p) {
-                                      p.emplace_back(e.normalized);
-                                      p.emplace_back(e.exact);
-                                    }));
-  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_date", "low, high", 2, entries.dates, rid, type,
-                                    patient_id, [](const DateEntry& e, storage::Params& p) {
-                                      p.emplace_back(e.low);
-                                      p.emplace_back(e.high);
-                                    }));
-  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_reference", "target_type, target_id, url", 3,
-                                    entries.references, rid, type, patient_id,
-                                    [](const ReferenceEntry& e, storage::Params& p) {
-                                      p.emplace_back(e.target_type);
-                                      p.emplace_back(e.target_id);
-                                      p.emplace_back(e.url);
-                                    }));
-  CUSTOS_RETURN_IF_ERROR(InsertRows(tx, "search_quantity", "value, system, code, unit", 4,
-                                    entries.quantities, rid, type, patient_id,
-                                    [](const QuantityEntry& e, storage::Params& p) {
-                                      p.emplace_back(e.value);
-                                      p.emplace_back(e.system);
-                                      p.emplace_back(e.code);
-                                      p.emplace_back(e.unit);
-                                    }));
-  CUSTOS_RETURN_IF_ERROR(
-      InsertRows(tx, "search_number", "value", 1, entries.numbers, rid, type, patient_id,
-                 [](const NumberEntry& e, storage::Params& p) { p.emplace_back(e.value); }));
-  return InsertRows(tx, "search_uri", "uri", 1, entries.uris, rid, type, patient_id,
-                    [](const UriEntry& e, storage::Params& p) { p.emplace_back(e.uri); });
+  return WriteIndexRows(tx, {IndexedResource{rid, &type, &patient_id, &entries}});
 }
 
 const std::vector<SearchParameterDef>& ResourceStore::IndexedParameters(
@@ -254,6 +283,97 @@ Result<StoredResource> ResourceStore::WritePrepared(storage::Transaction& tx,
   CUSTOS_ASSIGN_OR_RETURN(std::optional<Current> current,
                           LoadCurrent(tx, prepared.resource_type, prepared.id, true));
   return WriteVersion(tx, context, prepared.resource_type, prepared.id, current, &prepared, audit);
+}
+
+Status ResourceStore::WritePreparedBatch(storage::Transaction& tx, const RequestContext& context,
+                                         std::vector<PreparedResource>& batch) {
+  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
+  const bool postgres = tx.backend() == storage::Backend::kPostgres;
+  // Which of them exist already: one query per type and up to 500 ids.
+  std::map<std::pair<std::string, std::string>, Current> existing;
+  {
+    std::map<std::string, std::vector<const std::string*>, std::less<>> ids_by_type;
+    for (const auto& resource : batch) ids_by_type[resource.resource_type].push_back(&resource.id);
+    for (const auto& [type, ids] : ids_by_type) {
+      for (size_t start = 0; start < ids.size(); start += 500) {
+        const size_t count = std::min<size_t>(500, ids.size() - start);
+        std::string sql =
+            "SELECT id, rid, version, deleted FROM resources WHERE resource_type = $1 AND id IN (";
+        storage::Params params{type};
+        for (size_t i = 0; i < count; ++i) {
+          params.emplace_back(*ids[start + i]);
+          sql += (i ? ", $" : "$") + std::to_string(i + 2);
+        }
+        sql += postgres ? ") FOR UPDATE" : ")";
+        CUSTOS_RETURN_IF_ERROR(tx.Query(sql, params, [&](const storage::Row& row) {
+          existing[{type, row.String(0)}] = Current{row.Int(1), row.Int(2), row.Bool(3)};
+          return true;
+        }));
+      }
+    }
+  }
+  // Those that exist, or appear twice in the batch, become new versions one at a time.
+  std::vector<PreparedResource*> fresh;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (auto& resource : batch) {
+    const auto key = std::make_pair(resource.resource_type, resource.id);
+    if (existing.count(key) || !seen.insert(key).second) {
+      CUSTOS_RETURN_IF_ERROR(WritePrepared(tx, context, resource, /*audit=*/false).status());
+    } else {
+      fresh.push_back(&resource);
+    }
+  }
+  if (fresh.empty()) return Status::Ok();
+  // Row ids, assigned here so that every row of the batch can be inserted many per statement.
+  std::vector<std::int64_t> rids;
+  rids.reserve(fresh.size());
+  if (postgres) {
+    CUSTOS_RETURN_IF_ERROR(tx.Query(
+        "SELECT nextval(pg_get_serial_sequence('resources', 'rid')) FROM generate_series(1, $1)",
+        {static_cast<std::int64_t>(fresh.size())}, [&](const storage::Row& row) {
+          rids.push_back(row.Int(0));
+          return true;
+        }));
+  } else {
+    // The write lock is held (BEGIN IMMEDIATE), so nobody else takes these.
+    CUSTOS_ASSIGN_OR_RETURN(std::int64_t last,
+                            tx.QueryInt("SELECT COALESCE(MAX(rid), 0) FROM resources"));
+    for (size_t i = 0; i < fresh.size(); ++i)
+      rids.push_back(last + 1 + static_cast<std::int64_t>(i));
+  }
+  if (rids.size() != fresh.size()) return Status::Internal("could not assign row ids");
+  CUSTOS_RETURN_IF_ERROR(InsertMany(
+      tx, "resources", "rid, resource_type, id, version, patient_id, last_updated, deleted", 7,
+      fresh.size(),
+      [&](size_t i, storage::Params& params) {
+        const PreparedResource& resource = *fresh[i];
+        params.emplace_back(rids[i]);
+        params.emplace_back(resource.resource_type);
+        params.emplace_back(resource.id);
+        params.emplace_back(resource.version);
+        params.emplace_back(resource.patient_id);
+        params.emplace_back(resource.last_updated);
+        params.emplace_back(false);
+      },
+      postgres ? "OVERRIDING SYSTEM VALUE " : ""));
+  CUSTOS_RETURN_IF_ERROR(InsertMany(tx, "resource_versions",
+                                    "rid, version, patient_id, last_updated, method, content", 6,
+                                    fresh.size(), [&](size_t i, storage::Params& params) {
+                                      const PreparedResource& resource = *fresh[i];
+                                      params.emplace_back(rids[i]);
+                                      params.emplace_back(resource.version);
+                                      params.emplace_back(resource.patient_id);
+                                      params.emplace_back(resource.last_updated);
+                                      params.emplace_back("POST");
+                                      params.emplace_back(std::string_view(resource.json));
+                                    }));
+  std::vector<IndexedResource> indexed;
+  indexed.reserve(fresh.size());
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    indexed.push_back(
+        {rids[i], &fresh[i]->resource_type, &fresh[i]->patient_id, &fresh[i]->entries});
+  }
+  return WriteIndexRows(tx, indexed);
 }
 
 Result<StoredResource> ResourceStore::WriteVersion(storage::Transaction& tx,

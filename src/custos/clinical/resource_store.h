@@ -117,6 +117,11 @@ class ResourceStore {
   // With `audit` false the caller records one event for the whole batch (bulk import).
   Result<StoredResource> WritePrepared(storage::Transaction& tx, const RequestContext& context,
                                        PreparedResource& prepared, bool audit);
+  // Stores prepared resources in `tx` as WritePrepared does without audit (the caller records
+  // one event for the batch), but with many rows per statement: the bulk import's path. Those
+  // that exist already become new versions one at a time.
+  Status WritePreparedBatch(storage::Transaction& tx, const RequestContext& context,
+                            std::vector<PreparedResource>& batch);
 
   const Definitions& definitions() const { return definitions_; }
   const Validator& validator() const { return validator_; }

@@ -1,4 +1,5 @@
 #include "custos/clinical/validator.h"
+#include "testing/test_data.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,22 +16,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 // tests/data/fhir/synthea: three Synthea bundles (see the README there).
-std::filesystem::path SyntheaFolder() {
-  constexpr const char* kFolder = "tests/data/fhir/synthea";
-  if (const char* source = std::getenv("CUSTOS_SOURCE_DIR"))
-    return std::filesystem::path(source) / kFolder;
-  // Run by hand: look upwards from the test binary, then from the working directory.
-  std::error_code error;
-  for (const std::filesystem::path& start :
-       {std::filesystem::read_symlink("/proc/self/exe", error).parent_path(),
-        std::filesystem::current_path(error)}) {
-    for (std::filesystem::path dir = start; !dir.empty() && dir != dir.root_path();
-         dir = dir.parent_path()) {
-      if (std::filesystem::exists(dir / kFolder)) return dir / kFolder;
-    }
-  }
-  return kFolder;
-}
+std::filesystem::path SyntheaFolder() { return testing::TestData("fhir/synthea"); }
 
 std::string Describe(const std::vector<ValidationIssue>& issues) {
   std::string out;
