@@ -17,7 +17,7 @@ DATABASE=${DATABASE:-}
 db_flag=()
 [ -n "$DATABASE" ] && db_flag=(--database "$DATABASE")
 "$CUSTOS" init --data-dir "$data" "${db_flag[@]}" --demo >/dev/null
-"$CUSTOS" serve --data-dir "$data" "${db_flag[@]}" --http-port 0 --set http.enable_bench_routes=true --log-level warn \
+"$CUSTOS" serve --data-dir "$data" "${db_flag[@]}" --http-port 0 --set http.enable_bench_routes=true ${EXTRA_SETTINGS:-} --log-level warn \
   >"$data/out" 2>"$data/err" &
 server_pid=$!
 for _ in $(seq 100); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done

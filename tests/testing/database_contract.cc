@@ -632,6 +632,36 @@ TEST_P(MultiConnectionContractTest, ReadOnlyTransactionSeesOneSnapshot) {
   EXPECT_EQ(after, 1);
 }
 
+TEST_P(DatabaseContractTest, SingleQueryRunsOneQueryAndNothingElse) {
+  ASSERT_OK(CreateSamples(db()));
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
+    ASSERT_OK(tx->Execute("INSERT INTO samples (id, i) VALUES (1, 7)"));
+    ASSERT_OK(tx->Commit());
+  }
+  for (int round = 0; round < 2 * kDefaultPoolSize; ++round) {  // every pooled connection
+    ASSERT_OK_AND_ASSIGN(auto tx, db().Begin(TransactionMode::kSingleQuery));
+    ASSERT_OK_AND_ASSIGN(const std::int64_t i,
+                         tx->QueryInt("SELECT i FROM samples WHERE id = $1", {1}));
+    EXPECT_EQ(i, 7);
+    EXPECT_TRUE(
+        IsCode(tx->QueryInt("SELECT COUNT(*) FROM samples"), StatusCode::kFailedPrecondition));
+    EXPECT_TRUE(IsCode(tx->Execute("DELETE FROM samples"), StatusCode::kFailedPrecondition));
+    if (round % 2 == 0) ASSERT_OK(tx->Commit());  // or just let it go
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, db().Begin(TransactionMode::kSingleQuery));
+    EXPECT_FALSE(tx->QueryInt("SELECT no_such_column FROM samples").ok());
+    EXPECT_FALSE(tx->Commit().ok());
+  }
+  // The connections went back to the pool fit for writing.
+  ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
+  ASSERT_OK(tx->Execute("INSERT INTO samples (id) VALUES (2)"));
+  ASSERT_OK(tx->Commit());
+  ASSERT_OK_AND_ASSIGN(const std::int64_t count, CountSamples(db()));
+  EXPECT_EQ(count, 2);
+}
+
 TEST_P(DatabaseContractTest, ReadOnlyTransactionRefusesWrites) {
   ASSERT_OK(CreateSamples(db()));
   {

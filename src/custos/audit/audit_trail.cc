@@ -86,6 +86,13 @@ AuditTrail::AuditTrail(const Clock& clock, std::shared_ptr<const CheckpointSigne
     : clock_(clock), signer_(std::move(signer)), options_(std::move(options)) {}
 
 Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
+  std::vector<AuditEvent> events;
+  events.push_back(std::move(event));
+  return RecordAll(tx, events);
+}
+
+Status AuditTrail::RecordAll(storage::Transaction& tx, std::vector<AuditEvent>& events) {
+  if (events.empty()) return Status::Ok();
   std::optional<ChainHead> cached;
   {
     std::lock_guard lock(heads_mutex_);
@@ -106,24 +113,50 @@ Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
                                       return false;
                                     }));
   }
-  event.sequence = head.sequence + 1;
-  event.time = clock_.Now();
-  event.prev_hash = head.hash;
-  event.hash = ComputeEventHash(event);
-  const std::string time = FormatTimestamp(event.time);
-  CUSTOS_RETURN_IF_ERROR(
-      tx.Execute(
-            "INSERT INTO audit_events (seq, time, actor, actor_name, role, action, object_type, "
-            "object_id, patient_id, purpose_of_use, outcome, source_address, request_id, details, "
-            "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-            "$15, $16)",
-            {event.sequence, time, event.actor, event.actor_name, event.role, event.action,
-             event.object_type, event.object_id, event.patient_id, event.purpose_of_use,
-             event.outcome, event.source_address, event.request_id, event.details, event.prev_hash,
-             event.hash})
-          .status());
-  head.sequence = event.sequence;
-  head.hash = event.hash;
+  std::vector<std::string> times;
+  times.reserve(events.size());
+  for (auto& event : events) {
+    event.sequence = head.sequence + 1;
+    event.time = clock_.Now();
+    event.prev_hash = head.hash;
+    event.hash = ComputeEventHash(event);
+    times.push_back(FormatTimestamp(event.time));
+    head.sequence = event.sequence;
+    head.hash = event.hash;
+  }
+  // Many rows per statement: a batch of reads' events costs one round trip, not one each.
+  constexpr size_t kRowsPerStatement = 32;
+  constexpr int kColumns = 16;
+  for (size_t start = 0; start < events.size(); start += kRowsPerStatement) {
+    const size_t count = std::min(kRowsPerStatement, events.size() - start);
+    std::string sql =
+        "INSERT INTO audit_events (seq, time, actor, actor_name, role, action, object_type, "
+        "object_id, patient_id, purpose_of_use, outcome, source_address, request_id, details, "
+        "prev_hash, hash) VALUES ";
+    storage::Params params;
+    params.reserve(count * kColumns);
+    for (size_t row = 0; row < count; ++row) {
+      sql += row == 0 ? "(" : ", (";
+      for (int column = 0; column < kColumns; ++column) {
+        if (column > 0) sql += ", ";
+        sql += "$" + std::to_string(row * kColumns + static_cast<size_t>(column) + 1);
+      }
+      sql += ")";
+      const AuditEvent& event = events[start + row];
+      for (storage::Param param :
+           {storage::Param(event.sequence), storage::Param(times[start + row]),
+            storage::Param(event.actor), storage::Param(event.actor_name),
+            storage::Param(event.role), storage::Param(event.action),
+            storage::Param(event.object_type), storage::Param(event.object_id),
+            storage::Param(event.patient_id), storage::Param(event.purpose_of_use),
+            storage::Param(event.outcome), storage::Param(event.source_address),
+            storage::Param(event.request_id), storage::Param(event.details),
+            storage::Param(event.prev_hash), storage::Param(event.hash)}) {
+        params.push_back(std::move(param));
+      }
+    }
+    CUSTOS_RETURN_IF_ERROR(tx.Execute(sql, params).status());
+  }
   {
     // Keep the heads of the most recent transactions; more than run at once on any pool.
     constexpr size_t kHeadsKept = 64;
@@ -141,9 +174,13 @@ Status AuditTrail::Record(storage::Transaction& tx, AuditEvent event) {
       }) = head;
     }
   }
-  if (signer_ && options_.checkpoint_every_events > 0 &&
-      event.sequence % options_.checkpoint_every_events == 0) {
-    CUSTOS_RETURN_IF_ERROR(InsertCheckpoint(tx, event.sequence, event.hash, time, nullptr));
+  if (signer_ && options_.checkpoint_every_events > 0) {
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i].sequence % options_.checkpoint_every_events == 0) {
+        CUSTOS_RETURN_IF_ERROR(
+            InsertCheckpoint(tx, events[i].sequence, events[i].hash, times[i], nullptr));
+      }
+    }
   }
   return Status::Ok();
 }

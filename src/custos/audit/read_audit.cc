@@ -10,7 +10,7 @@ Status RecordRead(storage::Database& database, AuditSink& sink, const RequestCon
     return Status::Ok();
   }
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin());
-  for (auto& event : events) CUSTOS_RETURN_IF_ERROR(sink.Record(*tx, std::move(event)));
+  CUSTOS_RETURN_IF_ERROR(sink.RecordAll(*tx, events));
   return tx->Commit();
 }
 
@@ -60,10 +60,12 @@ void AuditBatcher::Run() {
 }
 
 Status AuditBatcher::Commit(std::vector<Pending>& batch) {
-  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+  std::vector<AuditEvent> events;
   for (auto& pending : batch) {
-    for (auto& event : pending.events) CUSTOS_RETURN_IF_ERROR(sink_.Record(*tx, std::move(event)));
+    for (auto& event : pending.events) events.push_back(std::move(event));
   }
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+  CUSTOS_RETURN_IF_ERROR(sink_.RecordAll(*tx, events));
   return tx->Commit();
 }
 

@@ -542,7 +542,7 @@ Result<StoredResource> ResourceStore::Read(const RequestContext& context, const 
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalRead));
   std::optional<StoredResource> found;
   {
-    CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
+    CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kSingleQuery));
     CUSTOS_ASSIGN_OR_RETURN(
         auto row, tx->QueryOne("SELECT " + std::string(kResourceColumns) +
                                    " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
@@ -565,7 +565,7 @@ Result<StoredResource> ResourceStore::ReadVersion(const RequestContext& context,
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalRead));
   std::optional<StoredResource> found;
   {
-    CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
+    CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kSingleQuery));
     CUSTOS_ASSIGN_OR_RETURN(
         auto row, tx->QueryOne("SELECT " + std::string(kResourceColumns) +
                                    " FROM resources r JOIN resource_versions v ON v.rid = r.rid "

@@ -139,6 +139,9 @@ class Transaction {
 enum class TransactionMode {
   kReadWrite,  // takes the write lock at the start (SQLite BEGIN IMMEDIATE), so it cannot deadlock
   kReadOnly,   // a consistent snapshot; writes fail
+  // Exactly one Query and nothing else (reading one resource). PostgreSQL runs it without
+  // BEGIN and COMMIT, one round trip instead of three; a second statement fails.
+  kSingleQuery,
 };
 
 struct DatabaseStats {

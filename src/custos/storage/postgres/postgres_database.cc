@@ -120,14 +120,6 @@ class PostgresConnection {
     if (PQsetClientEncoding(conn, "UTF8") != 0) {
       return Status::Unavailable("cannot set PostgreSQL client encoding to UTF8");
     }
-    // Statements are prepared once per connection and run with very different values (a search
-    // for a patient with five observations or fifty thousand). After five runs PostgreSQL may
-    // switch to one generic plan for all values, and for searches that plan was 10x slower than
-    // planning each run, which costs well under a millisecond.
-    PGresult* set = PQexec(conn, "SET plan_cache_mode = force_custom_plan");
-    const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
-    PQclear(set);
-    if (!set_ok) return Status::Unavailable("cannot configure the PostgreSQL session");
     return connection;
   }
 
@@ -227,6 +219,10 @@ class PostgresTransaction final : public Transaction {
   Backend backend() const override { return Backend::kPostgres; }
 
   Status Start(TransactionMode mode) {
+    if (mode == TransactionMode::kSingleQuery) {
+      single_query_ = true;  // the statement runs in an implicit transaction of its own
+      return Status::Ok();
+    }
     return Track(connection_->Exec(mode == TransactionMode::kReadOnly
                                        ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
                                        : "BEGIN",
@@ -235,6 +231,7 @@ class PostgresTransaction final : public Transaction {
 
   Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
     CUSTOS_RETURN_IF_ERROR(CheckUsable());
+    if (single_query_) return SingleQueryStatus();
     CUSTOS_ASSIGN_OR_RETURN(const PostgresConnection::Prepared prepared, PrepareFor(sql, params));
     const TextParams text(params);
     PGconn* conn = connection_->get();
@@ -249,6 +246,8 @@ class PostgresTransaction final : public Transaction {
 
   Status Query(std::string_view sql, const Params& params, const RowVisitor& visit) override {
     CUSTOS_RETURN_IF_ERROR(CheckUsable());
+    if (single_query_ && queried_) return SingleQueryStatus();
+    queried_ = true;
     CUSTOS_ASSIGN_OR_RETURN(const PostgresConnection::Prepared prepared, PrepareFor(sql, params));
     const TextParams text(params);
     PGconn* conn = connection_->get();
@@ -278,12 +277,18 @@ class PostgresTransaction final : public Transaction {
 
   Status ExecuteScript(std::string_view sql) override {
     CUSTOS_RETURN_IF_ERROR(CheckUsable());
+    if (single_query_) return SingleQueryStatus();
     return Track(connection_->Exec(std::string(sql).c_str(), "script failed"));
   }
 
   Status Commit() override {
     if (finished_) return Status::FailedPrecondition("transaction already finished");
     if (streaming_) return StreamingStatus();
+    if (single_query_) {  // nothing to commit: the statement's own transaction has ended
+      const Status status = error_;
+      Finish(status.ok());
+      return status.ok() ? status : AbortedStatus();
+    }
     if (!error_.ok()) {
       (void)connection_->Exec("ROLLBACK", "cannot roll back");
       Finish(false);
@@ -320,6 +325,10 @@ class PostgresTransaction final : public Transaction {
         "a statement cannot run while a Query on the same transaction is reading rows");
   }
 
+  static Status SingleQueryStatus() {
+    return Status::FailedPrecondition("a kSingleQuery transaction runs one Query and nothing else");
+  }
+
   Status AbortedStatus() const {
     return Status::FailedPrecondition("transaction aborted by an earlier error: " +
                                       error_.ToString());
@@ -345,8 +354,10 @@ class PostgresTransaction final : public Transaction {
   PostgresDatabase& owner_;
   std::unique_ptr<PostgresConnection> connection_;
   bool finished_ = false;
-  bool streaming_ = false;  // inside Query, between sending it and the last result
-  Status error_;            // the first error; the server transaction is aborted once it is set
+  bool streaming_ = false;     // inside Query, between sending it and the last result
+  bool single_query_ = false;  // TransactionMode::kSingleQuery: no BEGIN was sent
+  bool queried_ = false;
+  Status error_;  // the first error; the server transaction is aborted once it is set
 };
 
 class PostgresDatabase final : public Database {
@@ -402,7 +413,7 @@ class PostgresDatabase final : public Database {
 PostgresTransaction::~PostgresTransaction() {
   if (!finished_) {
     connection_->Drain();  // a Query left mid-stream by an exception from the visitor
-    (void)connection_->Exec("ROLLBACK", "cannot roll back");
+    if (!single_query_) (void)connection_->Exec("ROLLBACK", "cannot roll back");
     Finish(false);
   }
 }

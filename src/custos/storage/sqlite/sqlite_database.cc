@@ -268,6 +268,7 @@ class SqliteTransaction final : public Transaction {
 
   Result<std::int64_t> Execute(std::string_view sql, const Params& params) override {
     CUSTOS_RETURN_IF_ERROR(CheckOpen());
+    if (single_query_) return SingleQueryStatus();
     auto bound = BindStatement(sql, params);
     if (!bound.ok()) return Failed(bound.status());
     sqlite3_stmt* stmt = *bound;
@@ -284,6 +285,8 @@ class SqliteTransaction final : public Transaction {
 
   Status Query(std::string_view sql, const Params& params, const RowVisitor& visit) override {
     CUSTOS_RETURN_IF_ERROR(CheckOpen());
+    if (single_query_ && queried_) return SingleQueryStatus();
+    queried_ = true;
     auto bound = BindStatement(sql, params);
     if (!bound.ok()) return Failed(bound.status());
     sqlite3_stmt* stmt = *bound;
@@ -299,6 +302,7 @@ class SqliteTransaction final : public Transaction {
 
   Status ExecuteScript(std::string_view sql) override {
     CUSTOS_RETURN_IF_ERROR(CheckOpen());
+    if (single_query_) return SingleQueryStatus();
     const Status status = connection_->Exec(sql);
     return status.ok() ? status : Failed(status);
   }
@@ -372,9 +376,19 @@ class SqliteTransaction final : public Transaction {
 
   SqliteDatabase& owner_;
   std::unique_ptr<SqliteConnection> connection_;
+  // The same rule as on PostgreSQL, where kSingleQuery really is one statement.
+  static Status SingleQueryStatus() {
+    return Status::FailedPrecondition("a kSingleQuery transaction runs one Query and nothing else");
+  }
+
+ public:
+  bool single_query_ = false;  // TransactionMode::kSingleQuery
+
+ private:
   bool read_only_;
   bool finished_ = false;
   bool failed_ = false;
+  bool queried_ = false;
 };
 
 class SqliteDatabase final : public Database {
@@ -395,10 +409,12 @@ class SqliteDatabase final : public Database {
   Backend backend() const override { return Backend::kSqlite; }
 
   Result<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    const bool read_only = mode == TransactionMode::kReadOnly;
+    // (kSingleQuery is an ordinary read-only transaction here: SQLite has no round trips.)
+    const bool read_only = mode != TransactionMode::kReadWrite;
     auto& pool = PoolFor(read_only);
     CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, pool.Acquire());
     auto tx = std::make_unique<SqliteTransaction>(*this, std::move(connection), read_only);
+    tx->single_query_ = mode == TransactionMode::kSingleQuery;
     pool.CountStarted();
     CUSTOS_RETURN_IF_ERROR(tx->Start());
     return std::unique_ptr<Transaction>(std::move(tx));
