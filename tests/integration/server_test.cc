@@ -251,6 +251,11 @@ TEST_P(ServerTest, AdminResetForcesAPasswordChange) {
   const std::string token = Login(server().port(), "privacy", "temporary-passphrase-1");
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(client().Get("/api/v1/dashboard", token).ErrorCode(), "password_change_required");
+  // FHIR clients get the same reason inside the OperationOutcome.
+  const HttpResult fhir = client().Get("/fhir/Patient", token);
+  EXPECT_EQ(fhir.status, 403);
+  EXPECT_EQ(fhir.JsonBody()["issue"][0]["details"]["coding"][0]["code"],
+            "password_change_required");
   EXPECT_EQ(client().Get("/api/v1/auth/me", token).status, 200);
   ASSERT_EQ(client()
                 .Post("/api/v1/auth/password",

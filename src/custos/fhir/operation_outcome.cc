@@ -66,6 +66,12 @@ http::Response OperationOutcomeResponse(const Status& status, std::string_view r
     }
     Json entry = {{"severity", "error"}, {"code", IssueType(status)}, {"diagnostics", message}};
     if (!status.field().empty()) entry["expression"] = Json::array({status.field()});
+    // The machine-readable reason the JSON API gives too (totp_enrollment_required, …), so that a
+    // client can tell what to do about a 403.
+    if (!status.reason().empty() && status.code() != StatusCode::kInternal) {
+      entry["details"] = {{"coding", Json::array({{{"system", "urn:custos:error-reason"},
+                                                   {"code", std::string(status.reason())}}})}};
+    }
     outcome["issue"].push_back(entry);
   }
   http::Response response = http::Response::FromJson(FhirHttpStatus(status), outcome);
