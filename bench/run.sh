@@ -23,5 +23,15 @@ bench/fhir_import.sh
 echo "== FHIR read: GET /fhir/Patient/{id} vs hello world, wrk -t2 -c64 (issue 3)"
 bench/fhir_read.sh
 
-echo "== FHIR search latency on the imported Synthea set (issue 3)"
+echo "== FHIR search latency on the imported Synthea set, once and ten times over (issue 3)"
 bench/fhir_search.sh
+COPIES=10 bench/fhir_search.sh
+
+echo "== Patient/\$everything: server memory growth, largest patient and all records as one (issue 3)"
+bench/fhir_everything.sh
+ONE_PATIENT=1 bench/fhir_everything.sh
+
+echo "== The issue 3 figures on PostgreSQL (durable settings)"
+for script in fhir_import.sh fhir_read.sh fhir_search.sh fhir_everything.sh; do
+  PG_DURABLE=1 tests/with_postgres.sh bash -c "DATABASE=\$CUSTOS_TEST_POSTGRES_URL bench/$script"
+done
