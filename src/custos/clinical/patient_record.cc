@@ -9,20 +9,9 @@ namespace custos::clinical {
 
 namespace {
 
-constexpr std::string_view kColumns =
-    "r.rid, r.resource_type, r.id, v.version, v.last_updated, v.content, v.patient_id";
-
-StoredResource FromRow(const storage::Row& row) {
-  StoredResource resource;
-  resource.resource_type = row.String(1);
-  resource.id = row.String(2);
-  resource.version = row.Int(3);
-  resource.last_updated = row.String(4);
-  resource.deleted = row.IsNull(5);
-  if (!resource.deleted) resource.json = row.String(5);
-  resource.patient_id = row.OptionalString(6);
-  return resource;
-}
+// The stored resource's columns, then its row id (the paging key).
+const std::string kColumns = std::string(kResourceColumns) + ", r.rid";
+constexpr int kRidColumn = 6;
 
 // " AND r.resource_type IN ($n, …)" and " AND r.last_updated >= $m" for the options, appending
 // their parameters to `params`.
@@ -55,13 +44,13 @@ Result<PatientRecord> PatientRecord::Open(storage::Database& database, audit::Au
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
     CUSTOS_ASSIGN_OR_RETURN(
         auto row,
-        tx->QueryOne("SELECT " + std::string(kColumns) +
+        tx->QueryOne("SELECT " + kColumns +
                          " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
                          "v.version = r.version WHERE r.resource_type = 'Patient' AND r.id = $1",
                      {patient_id}));
-    if (!row || row->IsNull(5)) return Status::NotFound("no Patient/" + patient_id);
-    record.patient_rid_ = row->Int(0);
-    record.patient_ = FromRow(*row);
+    if (!row || row->IsNull(4)) return Status::NotFound("no Patient/" + patient_id);
+    record.patient_rid_ = row->Int(kRidColumn);
+    record.patient_ = StoredResourceFromRow(*row);
   }
   std::vector<audit::AuditEvent> events;
   events.push_back(audit::AuditEvent::For(context, "patient.everything", "Patient", patient_id)
@@ -91,13 +80,13 @@ Result<std::vector<RecordEntry>> PatientRecord::Next(std::size_t max) {
     const std::string limit = std::to_string(max - page.size());
     if (phase_ == Phase::kCompartment) {
       params.emplace_back(patient_rid_);
-      sql = "SELECT " + std::string(kColumns) +
+      sql = "SELECT " + kColumns +
             " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND v.version = "
             "r.version WHERE r.patient_id = $1 AND r.rid > $2 AND r.rid <> $3 AND r.deleted = 0" +
             Filters(options_, params) + " ORDER BY r.rid LIMIT " + limit;
     } else {
       // Resources of no patient that the compartment points to, each once.
-      sql = "SELECT " + std::string(kColumns) +
+      sql = "SELECT " + kColumns +
             " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND v.version = "
             "r.version WHERE r.rid IN (SELECT t.rid FROM search_reference sr JOIN resources s ON "
             "s.rid = sr.rid JOIN resources t ON t.resource_type = sr.target_type AND t.id = "
@@ -110,8 +99,8 @@ Result<std::vector<RecordEntry>> PatientRecord::Next(std::size_t max) {
     {
       CUSTOS_ASSIGN_OR_RETURN(auto tx, database_->Begin(storage::TransactionMode::kReadOnly));
       CUSTOS_RETURN_IF_ERROR(tx->Query(sql, params, [&](const storage::Row& row) {
-        after_rid_ = row.Int(0);
-        page.push_back({FromRow(row), part});
+        after_rid_ = row.Int(kRidColumn);
+        page.push_back({StoredResourceFromRow(row), part});
         return true;
       }));
     }

@@ -10,12 +10,7 @@
 
 namespace custos::clinical {
 
-namespace {
-
-constexpr std::string_view kResourceColumns =
-    "r.resource_type, r.id, v.version, v.last_updated, v.content, v.patient_id";
-
-StoredResource FromRow(const storage::Row& row) {
+StoredResource StoredResourceFromRow(const storage::Row& row) {
   StoredResource resource;
   resource.resource_type = row.String(0);
   resource.id = row.String(1);
@@ -26,6 +21,10 @@ StoredResource FromRow(const storage::Row& row) {
   resource.patient_id = row.OptionalString(5);
   return resource;
 }
+
+namespace {
+
+StoredResource FromRow(const storage::Row& row) { return StoredResourceFromRow(row); }
 
 // FHIR ids: 1-64 of [A-Za-z0-9-.].
 bool IsValidId(std::string_view id) {

@@ -40,6 +40,12 @@ struct StoredResource {
   std::string json;  // the resource as stored; empty for a deleted version
 };
 
+// The columns a query selects to read StoredResources (from `resources r` joined with
+// `resource_versions v`), and the StoredResource of such a row; further columns may follow.
+inline constexpr std::string_view kResourceColumns =
+    "r.resource_type, r.id, v.version, v.last_updated, v.content, v.patient_id";
+StoredResource StoredResourceFromRow(const storage::Row& row);
+
 // A resource made ready for storing — validated, given its id and meta, indexed and serialised —
 // without touching the database, so that bulk loads can prepare on one thread while another
 // writes.

@@ -488,20 +488,10 @@ class ConditionBuilder {
   storage::Backend backend_;
 };
 
-constexpr std::string_view kSelectColumns =
-    "r.resource_type, r.id, v.version, v.last_updated, v.content, v.patient_id, r.rid";
+// The stored resource's columns (kResourceColumns), then its row id.
+const std::string kSelectColumns = std::string(kResourceColumns) + ", r.rid";
 
-StoredResource ResourceFromRow(const storage::Row& row) {
-  StoredResource resource;
-  resource.resource_type = row.String(0);
-  resource.id = row.String(1);
-  resource.version = row.Int(2);
-  resource.last_updated = row.String(3);
-  resource.deleted = row.IsNull(4);
-  resource.json = row.String(4);
-  resource.patient_id = row.OptionalString(5);
-  return resource;
-}
+StoredResource ResourceFromRow(const storage::Row& row) { return StoredResourceFromRow(row); }
 
 struct Include {
   std::string source_type;
