@@ -147,6 +147,27 @@ TEST_F(ImporterTest, AnOrganizationAlreadyOnFileIsNotStoredAgain) {
   EXPECT_EQ(Count("SELECT MAX(version) FROM resources WHERE resource_type = 'Organization'"), 1);
 }
 
+TEST_F(ImporterTest, AResourceTwiceInOneBundleEndsAsItsSecondVersion) {
+  const Json first = {
+      {"fullUrl", "urn:uuid:44444444-0000-4000-8000-000000000001"},
+      {"resource", {{"resourceType", "Patient"}, {"name", Json::array({{{"family", "First"}}})}}},
+      {"request", {{"method", "POST"}, {"url", "Patient"}}}};
+  Json second = first;
+  second["resource"]["name"][0]["family"] = "Second";
+  const Json bundle = {
+      {"resourceType", "Bundle"}, {"type", "batch"}, {"entry", Json::array({first, second})}};
+  ImportStats stats;
+  ASSERT_OK(importer_->ImportFiles(context_, {WriteFile("twice.json", bundle.dump())}, stats));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM resources WHERE resource_type = 'Patient'"), 1);
+  EXPECT_EQ(Count("SELECT version FROM resources WHERE resource_type = 'Patient'"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM search_string WHERE param = 'family' AND "
+                  "normalized = 'second'"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM search_string WHERE param = 'family' AND "
+                  "normalized = 'first'"),
+            0);
+}
+
 TEST_F(ImporterTest, NdjsonIsImportedAndABadLineNamesItsNumber) {
   const std::string good = R"({"resourceType":"Patient","name":[{"family":"One"}]})"
                            "\n\n"

@@ -311,18 +311,26 @@ Status ResourceStore::WritePreparedBatch(storage::Transaction& tx, const Request
       }
     }
   }
-  // Those that exist, or appear twice in the batch, become new versions one at a time.
+  // Those that exist, or appear again later in the batch, become new versions one at a time,
+  // after the new ones are in (so that a repeat finds its first occurrence).
   std::vector<PreparedResource*> fresh;
+  std::vector<PreparedResource*> again;
   std::set<std::pair<std::string, std::string>> seen;
   for (auto& resource : batch) {
     const auto key = std::make_pair(resource.resource_type, resource.id);
     if (existing.count(key) || !seen.insert(key).second) {
-      CUSTOS_RETURN_IF_ERROR(WritePrepared(tx, context, resource, /*audit=*/false).status());
+      again.push_back(&resource);
     } else {
       fresh.push_back(&resource);
     }
   }
-  if (fresh.empty()) return Status::Ok();
+  auto write_again = [&]() -> Status {
+    for (PreparedResource* resource : again) {
+      CUSTOS_RETURN_IF_ERROR(WritePrepared(tx, context, *resource, /*audit=*/false).status());
+    }
+    return Status::Ok();
+  };
+  if (fresh.empty()) return write_again();
   // Row ids, assigned here so that every row of the batch can be inserted many per statement.
   std::vector<std::int64_t> rids;
   rids.reserve(fresh.size());
@@ -372,7 +380,8 @@ Status ResourceStore::WritePreparedBatch(storage::Transaction& tx, const Request
     indexed.push_back(
         {rids[i], &fresh[i]->resource_type, &fresh[i]->patient_id, &fresh[i]->entries});
   }
-  return WriteIndexRows(tx, indexed);
+  CUSTOS_RETURN_IF_ERROR(WriteIndexRows(tx, indexed));
+  return write_again();
 }
 
 Result<StoredResource> ResourceStore::WriteVersion(storage::Transaction& tx,
