@@ -11,6 +11,8 @@
 
 #include "custos/clinical/importer.h"
 #include "custos/core/log.h"
+#include "custos/patients/evaluation.h"
+#include "custos/patients/matcher.h"
 #include "custos/server/runtime.h"
 #include "custos/storage/migrations.h"
 
@@ -619,6 +621,88 @@ int Main(int argc, char** argv) {
               << " repeated organisations/practitioners/locations kept once\n";
     std::cout << "imported " << stats.resources << " resources in " << seconds << " s" << std::endl;
     exit_code = Checkpoint(**runtime);
+  });
+
+  // mpi … (batch matching of person lists; needs no database or data folder)
+  CLI::App* mpi_command =
+      app.add_subcommand("mpi", "Master patient index: find duplicate or matching person records");
+  mpi_command->require_subcommand(1);
+  std::string mpi_records, mpi_link_to, mpi_out, mpi_truth;
+  std::vector<std::string> mpi_ignored_columns;
+  bool mpi_link_possible_twins = false;
+  auto add_mpi_inputs = [&](CLI::App& command) {
+    command.add_option("--records", mpi_records, "Person records CSV (FEBRL layout)")->required();
+    command.add_option("--ignore-column", mpi_ignored_columns,
+                       "Treat this column as missing in every row (repeatable)");
+    command.add_flag("--link-possible-twins", mpi_link_possible_twins,
+                     "Let pairs that look like twins (different given names, same surname, birth "
+                     "date and address, no agreeing SSN) be linked instead of sent to review");
+  };
+  // Runs the engine: deduplication, or linkage of --records against --link-to.
+  auto run_mpi = [&](std::vector<patients::PersonRecord>& records,
+                     std::vector<patients::PersonRecord>& others) -> Result<patients::MatchResult> {
+    const patients::PersonCsvOptions csv{.ignore_columns = mpi_ignored_columns};
+    patients::MatchOptions options;
+    options.review_possible_twins = !mpi_link_possible_twins;
+    CUSTOS_ASSIGN_OR_RETURN(records, patients::ReadPersonCsv(mpi_records, csv));
+    if (mpi_link_to.empty()) return patients::Dedupe(records, options);
+    CUSTOS_ASSIGN_OR_RETURN(others, patients::ReadPersonCsv(mpi_link_to, csv));
+    return patients::Link(records, others, options);
+  };
+
+  CLI::App* mpi_dedupe = mpi_command->add_subcommand(
+      "dedupe", "Write the pairs of records that are (or may be) the same person");
+  add_mpi_inputs(*mpi_dedupe);
+  mpi_dedupe->add_option("--out", mpi_out, "Pairs CSV: id_a,id_b,score,decision")->required();
+  mpi_dedupe->add_option("--link-to", mpi_link_to,
+                         "Link --records against these records instead of deduplicating");
+  mpi_dedupe->callback([&] {
+    std::vector<patients::PersonRecord> records, others;
+    auto result = run_mpi(records, others);
+    if (!result.ok()) {
+      exit_code = Fail(result.status());
+      return;
+    }
+    std::ofstream out(mpi_out, std::ios::binary);
+    out << "id_a,id_b,score,decision\n";
+    char score[32];
+    for (const patients::ScoredPair& pair : result->pairs()) {
+      std::snprintf(score, sizeof score, "%.3f", pair.score);
+      const auto& ids_b = mpi_link_to.empty() ? records : others;
+      out << records[pair.a].id << ',' << ids_b[pair.b].id << ',' << score << ','
+          << patients::DecisionName(pair.decision) << '\n';
+    }
+    out.close();
+    if (!out) {
+      exit_code = Fail(Status::Unavailable("cannot write " + mpi_out));
+      return;
+    }
+  });
+
+  CLI::App* mpi_evaluate = mpi_command->add_subcommand(
+      "evaluate", "Match records and compare the links with known true pairs");
+  add_mpi_inputs(*mpi_evaluate);
+  mpi_evaluate->add_option("--link-to", mpi_link_to,
+                           "Link --records against these records instead of deduplicating");
+  mpi_evaluate->add_option("--truth", mpi_truth, "True pairs CSV: id_a,id_b")->required();
+  mpi_evaluate->callback([&] {
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<patients::PersonRecord> records, others;
+    auto result = run_mpi(records, others);
+    if (!result.ok()) {
+      exit_code = Fail(result.status());
+      return;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto truth = patients::ReadTruthPairs(mpi_truth);
+    if (!truth.ok()) {
+      exit_code = Fail(truth.status());
+      return;
+    }
+    const patients::Evaluation evaluation =
+        patients::Evaluate(*result, records, mpi_link_to.empty() ? nullptr : &others, *truth);
+    std::cout << patients::FormatEvaluation(evaluation, seconds) << std::endl;
   });
 
   CLI::App* version = app.add_subcommand("version", "Print the version");

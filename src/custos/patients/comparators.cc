@@ -1,0 +1,144 @@
+#include "custos/patients/comparators.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace custos::patients {
+
+namespace {
+
+constexpr double kWinklerScale = 0.1;
+constexpr size_t kWinklerMaxPrefix = 4;
+
+double JaroWithFlags(std::string_view a, std::string_view b, bool* a_flags, bool* b_flags) {
+  const size_t range = std::max(a.size(), b.size()) / 2;
+  const size_t window = range > 0 ? range - 1 : 0;
+  size_t matches = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const size_t from = i > window ? i - window : 0;
+    const size_t to = std::min(b.size(), i + window + 1);
+    for (size_t j = from; j < to; ++j) {
+      if (!b_flags[j] && a[i] == b[j]) {
+        a_flags[i] = b_flags[j] = true;
+        ++matches;
+        break;
+      }
+    }
+  }
+  if (matches == 0) return 0;
+  size_t half_transpositions = 0;
+  size_t j = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!a_flags[i]) continue;
+    while (!b_flags[j]) ++j;
+    if (a[i] != b[j]) ++half_transpositions;
+    ++j;
+  }
+  const double m = static_cast<double>(matches);
+  // Winkler's strcmp95 halves the count with integer division.
+  const size_t transpositions = half_transpositions / 2;
+  const double t = static_cast<double>(transpositions);
+  return (m / static_cast<double>(a.size()) + m / static_cast<double>(b.size()) + (m - t) / m) / 3;
+}
+
+char SoundexDigit(char c) {
+  switch (c) {
+    case 'b':
+    case 'f':
+    case 'p':
+    case 'v':
+      return '1';
+    case 'c':
+    case 'g':
+    case 'j':
+    case 'k':
+    case 'q':
+    case 's':
+    case 'x':
+    case 'z':
+      return '2';
+    case 'd':
+    case 't':
+      return '3';
+    case 'l':
+      return '4';
+    case 'm':
+    case 'n':
+      return '5';
+    case 'r':
+      return '6';
+    default:
+      return '0';  // vowels, h, w, y
+  }
+}
+
+}  // namespace
+
+double Jaro(std::string_view a, std::string_view b) {
+  if (a.empty() && b.empty()) return 1;
+  if (a.empty() || b.empty()) return 0;
+  if (a == b) return 1;
+  if (a.size() <= kMaxFastLength && b.size() <= kMaxFastLength) {
+    bool a_flags[kMaxFastLength] = {};
+    bool b_flags[kMaxFastLength] = {};
+    return JaroWithFlags(a, b, a_flags, b_flags);
+  }
+  auto a_bools = std::make_unique_for_overwrite<bool[]>(a.size());
+  auto b_bools = std::make_unique_for_overwrite<bool[]>(b.size());
+  std::fill_n(a_bools.get(), a.size(), false);
+  std::fill_n(b_bools.get(), b.size(), false);
+  return JaroWithFlags(a, b, a_bools.get(), b_bools.get());
+}
+
+double JaroWinkler(std::string_view a, std::string_view b) {
+  const double jaro = Jaro(a, b);
+  size_t prefix = 0;
+  const size_t limit = std::min({a.size(), b.size(), kWinklerMaxPrefix});
+  while (prefix < limit && a[prefix] == b[prefix]) ++prefix;
+  return jaro + static_cast<double>(prefix) * kWinklerScale * (1 - jaro);
+}
+
+SoundexCode Soundex(std::string_view text) {
+  SoundexCode code = {'0', '0', '0', '0'};
+  size_t length = 0;
+  char previous = 0;
+  for (char raw : text) {
+    const char c = (raw >= 'A' && raw <= 'Z') ? static_cast<char>(raw - 'A' + 'a') : raw;
+    if (c < 'a' || c > 'z') continue;
+    const char digit = SoundexDigit(c);
+    if (length == 0) {
+      code[length++] = c;
+      previous = digit;
+      continue;
+    }
+    // h and w do not separate letters with the same code; vowels do.
+    if (c == 'h' || c == 'w') continue;
+    if (digit != '0' && digit != previous) {
+      code[length++] = digit;
+      if (length == code.size()) break;
+    }
+    previous = digit;
+  }
+  return code;
+}
+
+bool WithinOneEdit(std::string_view a, std::string_view b) {
+  if (a.size() == b.size()) return a == b || OneDigitOffOrTransposed(a, b);
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() != 1) return false;
+  size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  return a.substr(i) == b.substr(i + 1);
+}
+
+bool OneDigitOffOrTransposed(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  size_t first = 0;
+  while (first < a.size() && a[first] == b[first]) ++first;
+  if (first == a.size()) return false;
+  if (a.substr(first + 1) == b.substr(first + 1)) return true;
+  return first + 1 < a.size() && a[first] == b[first + 1] && a[first + 1] == b[first] &&
+         a.substr(first + 2) == b.substr(first + 2);
+}
+
+}  // namespace custos::patients

@@ -1,0 +1,249 @@
+#include "custos/patients/comparison.h"
+
+#include <unordered_map>
+
+namespace custos::patients {
+
+namespace {
+
+constexpr double kHighSimilarity = 0.94;
+constexpr double kMediumSimilarity = 0.85;
+
+enum class FieldKind : std::uint8_t { kText, kDate, kNumber, kCode };
+
+FieldKind KindOf(Field field) {
+  switch (field) {
+    case Field::kGivenName:
+    case Field::kSurname:
+    case Field::kStreet:
+    case Field::kAddress2:
+    case Field::kSuburb:
+      return FieldKind::kText;
+    case Field::kDateOfBirth:
+      return FieldKind::kDate;
+    case Field::kSsn:
+    case Field::kStreetNumber:
+    case Field::kPostcode:
+    case Field::kPhone:
+      return FieldKind::kNumber;
+    case Field::kState:
+      return FieldKind::kCode;
+  }
+  return FieldKind::kCode;
+}
+
+template <typename Level>
+std::uint8_t L(Level level) {
+  return static_cast<std::uint8_t>(level);
+}
+
+std::uint8_t CompareText(std::string_view a, std::string_view b, bool sounds_alike) {
+  if (a.empty() || b.empty()) return L(TextLevel::kMissing);
+  if (a == b) return L(TextLevel::kExact);
+  const double similarity = JaroWinkler(a, b);
+  if (similarity >= kHighSimilarity) return L(TextLevel::kJaroWinkler94);
+  if (similarity >= kMediumSimilarity) return L(TextLevel::kJaroWinkler85);
+  if (sounds_alike) return L(TextLevel::kSoundsAlike);
+  return L(TextLevel::kDifferent);
+}
+
+std::uint8_t CompareNumber(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return L(NumberLevel::kMissing);
+  if (a == b) return L(NumberLevel::kExact);
+  if (OneDigitOffOrTransposed(a, b)) return L(NumberLevel::kOneDigitOff);
+  return L(NumberLevel::kDifferent);
+}
+
+std::uint8_t CompareCode(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return L(CodeLevel::kMissing);
+  return a == b ? L(CodeLevel::kExact) : L(CodeLevel::kDifferent);
+}
+
+std::uint8_t CompareDate(const BirthDate& a, const BirthDate& b) {
+  const std::string_view x = a.digits;
+  const std::string_view y = b.digits;
+  if (x.empty() || y.empty()) return L(DateLevel::kMissing);
+  if (x == y) return L(DateLevel::kExact);
+  if (OneDigitOffOrTransposed(x, y)) return L(DateLevel::kOneDigitOff);
+  if (a.year == b.year && a.month == b.day && a.day == b.month) {
+    return L(DateLevel::kDayMonthSwapped);
+  }
+  if (a.month == b.month && a.day == b.day && (a.year - b.year == 1 || b.year - a.year == 1)) {
+    return L(DateLevel::kYearOff);
+  }
+  return L(DateLevel::kDifferent);
+}
+
+bool SameSoundex(const SoundexCode& a, const SoundexCode& b) { return a[0] != '0' && a == b; }
+
+}  // namespace
+
+std::string_view FieldName(Field field) {
+  constexpr std::string_view kNames[kFieldCount] = {
+      "given_name", "surname", "date_of_birth", "ssn",   "street_number", "address_1",
+      "address_2",  "suburb",  "postcode",      "state", "phone"};
+  return kNames[static_cast<size_t>(field)];
+}
+
+size_t LevelCount(Field field) {
+  switch (KindOf(field)) {
+    case FieldKind::kText:
+    case FieldKind::kDate:
+      return 6;
+    case FieldKind::kNumber:
+      return 4;
+    case FieldKind::kCode:
+      return 3;
+  }
+  return 3;
+}
+
+std::string_view LevelName(Field field, std::uint8_t level) {
+  constexpr std::string_view kText[] = {"exact",        "jw>=0.94",  "jw>=0.85",
+                                        "sounds_alike", "different", "missing"};
+  constexpr std::string_view kDate[] = {"exact",           "one_digit_off", "day_month_swapped",
+                                        "year_off_by_one", "different",     "missing"};
+  constexpr std::string_view kNumber[] = {"exact", "one_digit_off", "different", "missing"};
+  constexpr std::string_view kCode[] = {"exact", "different", "missing"};
+  if (level >= LevelCount(field)) return "?";
+  switch (KindOf(field)) {
+    case FieldKind::kText:
+      return field == Field::kGivenName && level == L(TextLevel::kSoundsAlike)
+                 ? "sounds_alike_or_nickname"
+                 : kText[level];
+    case FieldKind::kDate:
+      return kDate[level];
+    case FieldKind::kNumber:
+      return kNumber[level];
+    case FieldKind::kCode:
+      return kCode[level];
+  }
+  return "?";
+}
+
+std::string_view PreparedRecord::Text(Field field) const {
+  switch (field) {
+    case Field::kGivenName:
+      return given_name;
+    case Field::kSurname:
+      return surname;
+    case Field::kDateOfBirth:
+      return date_of_birth.digits;
+    case Field::kSsn:
+      return ssn;
+    case Field::kStreetNumber:
+      return street_number;
+    case Field::kStreet:
+      return street;
+    case Field::kAddress2:
+      return address_2;
+    case Field::kSuburb:
+      return suburb;
+    case Field::kPostcode:
+      return postcode;
+    case Field::kState:
+      return state;
+    case Field::kPhone:
+      return phone;
+  }
+  return {};
+}
+
+PreparedRecord PrepareRecord(const PersonRecord& record, const NicknameTable& nicknames) {
+  PreparedRecord prepared;
+  NameParts given = SplitNameSuffix(NormalizeText(record.given_name));
+  NameParts surname = SplitNameSuffix(NormalizeText(record.surname));
+  prepared.given_name = std::move(given.name);
+  prepared.surname = std::move(surname.name);
+  prepared.suffix = !surname.suffix.empty() ? std::move(surname.suffix) : std::move(given.suffix);
+  prepared.placeholder_name = IsPlaceholderName(prepared.given_name, prepared.surname);
+  if (prepared.placeholder_name) {
+    prepared.given_name.clear();
+    prepared.surname.clear();
+  }
+  prepared.street_number = NormalizeText(record.street_number);
+  prepared.street = NormalizeText(record.address_1);
+  prepared.address_2 = NormalizeText(record.address_2);
+  prepared.suburb = NormalizeText(record.suburb);
+  prepared.postcode = NormalizeText(record.postcode);
+  prepared.state = NormalizeText(record.state);
+  prepared.ssn = DigitsOnly(record.ssn);
+  prepared.phone = DigitsOnly(record.phone);
+  prepared.date_of_birth = ParseBirthDate(record.date_of_birth);
+  prepared.given_soundex = Soundex(prepared.given_name);
+  prepared.surname_soundex = Soundex(prepared.surname);
+  prepared.given_canonical = nicknames.CanonicalIds(prepared.given_name);
+  return prepared;
+}
+
+std::vector<std::vector<PreparedRecord>> PrepareRecordSets(
+    const std::vector<const std::vector<PersonRecord>*>& sets, const NicknameTable& nicknames) {
+  std::vector<std::vector<PreparedRecord>> prepared(sets.size());
+  std::unordered_map<std::string_view, std::uint32_t> given_counts;
+  std::unordered_map<std::string_view, std::uint32_t> surname_counts;
+  size_t total = 0;
+  for (size_t set = 0; set < sets.size(); ++set) {
+    prepared[set].reserve(sets[set]->size());
+    for (const PersonRecord& record : *sets[set]) {
+      prepared[set].push_back(PrepareRecord(record, nicknames));
+    }
+    total += sets[set]->size();
+  }
+  // Counted after all records exist: the string_views point into them.
+  for (const auto& records : prepared) {
+    for (const PreparedRecord& record : records) {
+      if (!record.given_name.empty()) ++given_counts[record.given_name];
+      if (!record.surname.empty()) ++surname_counts[record.surname];
+    }
+  }
+  const float denominator = total > 0 ? static_cast<float>(total) : 1.0f;
+  for (auto& records : prepared) {
+    for (PreparedRecord& record : records) {
+      if (!record.given_name.empty()) {
+        record.given_frequency = static_cast<float>(given_counts[record.given_name]) / denominator;
+      }
+      if (!record.surname.empty()) {
+        record.surname_frequency = static_cast<float>(surname_counts[record.surname]) / denominator;
+      }
+    }
+  }
+  return prepared;
+}
+
+LevelVector CompareRecords(const PreparedRecord& a, const PreparedRecord& b) {
+  LevelVector levels{};
+  auto set = [&](Field field, std::uint8_t level) { levels[static_cast<size_t>(field)] = level; };
+  std::uint8_t given =
+      CompareText(a.given_name, b.given_name,
+                  SameSoundex(a.given_soundex, b.given_soundex) ||
+                      NicknameTable::Intersect(a.given_canonical, b.given_canonical));
+  std::uint8_t surname =
+      CompareText(a.surname, b.surname, SameSoundex(a.surname_soundex, b.surname_soundex));
+  if (given != L(TextLevel::kExact) || surname != L(TextLevel::kExact)) {
+    const std::uint8_t crossed_given =
+        CompareText(a.given_name, b.surname, SameSoundex(a.given_soundex, b.surname_soundex));
+    const std::uint8_t crossed_surname =
+        CompareText(a.surname, b.given_name, SameSoundex(a.surname_soundex, b.given_soundex));
+    // Only a clearly better crossed agreement counts as a swap; missing names do not.
+    if (crossed_given <= L(TextLevel::kJaroWinkler85) &&
+        crossed_surname <= L(TextLevel::kJaroWinkler85) &&
+        crossed_given + crossed_surname < given + surname) {
+      given = crossed_given;
+      surname = crossed_surname;
+    }
+  }
+  set(Field::kGivenName, given);
+  set(Field::kSurname, surname);
+  set(Field::kDateOfBirth, CompareDate(a.date_of_birth, b.date_of_birth));
+  set(Field::kSsn, CompareNumber(a.ssn, b.ssn));
+  set(Field::kStreetNumber, CompareNumber(a.street_number, b.street_number));
+  set(Field::kStreet, CompareText(a.street, b.street, false));
+  set(Field::kAddress2, CompareText(a.address_2, b.address_2, false));
+  set(Field::kSuburb, CompareText(a.suburb, b.suburb, false));
+  set(Field::kPostcode, CompareNumber(a.postcode, b.postcode));
+  set(Field::kState, CompareCode(a.state, b.state));
+  set(Field::kPhone, CompareNumber(a.phone, b.phone));
+  return levels;
+}
+
+}  // namespace custos::patients

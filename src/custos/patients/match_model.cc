@@ -1,0 +1,265 @@
+#include "custos/patients/match_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <unordered_map>
+
+namespace custos::patients {
+
+namespace {
+
+// Probabilities never reach 0 or 1: a level unseen in a sample is rare, not impossible.
+constexpr double kMinProbability = 1e-7;
+// EM stops when no m changes by more than this.
+constexpr double kConvergence = 1e-7;
+// Pseudo-counts (in pairs) pulling m towards the priors, so a level seen in few pairs keeps a
+// plausible probability.
+constexpr double kPriorStrength = 5.0;
+// Term-frequency adjustment never moves an exact-name weight by more than this many bits.
+constexpr double kMaxFrequencyAdjustment = 4.0;
+// A conditioning field needs this many agreeing candidate pairs to carry an EM session.
+constexpr size_t kMinSessionPairs = 20;
+// EM's starting guess for the share of matches among the pairs of a session.
+constexpr double kInitialMatchShare = 0.1;
+
+// Typical clerical agreement rates for one person's records, per level, best level first.
+std::array<double, kMaxLevels> PriorM(Field field) {
+  switch (LevelCount(field)) {
+    case 6:
+      return {0.85, 0.06, 0.03, 0.02, 0.04, 0};
+    case 4:
+      return {0.90, 0.05, 0.05, 0, 0, 0};
+    default:
+      return {0.95, 0.05, 0, 0, 0, 0};
+  }
+}
+
+std::uint64_t Pack(const LevelVector& levels) {
+  std::uint64_t key = 0;
+  for (std::uint8_t level : levels) key = key * 8 + level;
+  return key;
+}
+
+void Normalise(std::array<double, kMaxLevels>& row, size_t real_levels) {
+  double total = 0;
+  for (size_t level = 0; level < real_levels; ++level) {
+    row[level] = std::max(row[level], kMinProbability);
+    total += row[level];
+  }
+  for (size_t level = 0; level < real_levels; ++level) row[level] /= total;
+}
+
+}  // namespace
+
+MatchModel::MatchModel() {
+  for (size_t f = 0; f < kFieldCount; ++f) {
+    const Field field = static_cast<Field>(f);
+    const size_t real_levels = LevelCount(field) - 1;
+    m_[f] = PriorM(field);
+    for (size_t level = 0; level < real_levels; ++level) {
+      u_[f][level] = 1.0 / static_cast<double>(real_levels);
+    }
+  }
+  UpdateWeights();
+}
+
+void MatchModel::EstimateU(std::span<const PreparedRecord> a, std::span<const PreparedRecord> b,
+                           size_t sample_pairs, std::uint64_t seed, bool same_set) {
+  if (a.empty() || b.empty()) return;
+  LevelTable counts{};
+  std::mt19937_64 random(seed);
+  std::uniform_int_distribution<size_t> pick_a(0, a.size() - 1);
+  std::uniform_int_distribution<size_t> pick_b(0, b.size() - 1);
+  for (size_t sample = 0; sample < sample_pairs; ++sample) {
+    const size_t i = pick_a(random);
+    const size_t j = pick_b(random);
+    if (same_set && i == j) continue;
+    const LevelVector levels = CompareRecords(a[i], b[j]);
+    for (size_t f = 0; f < kFieldCount; ++f) counts[f][levels[f]] += 1;
+  }
+  // Exact agreement from value frequencies: far more precise than a sample for rare values.
+  std::unordered_map<std::string_view, std::array<double, 2>> frequencies;
+  for (size_t f = 0; f < kFieldCount; ++f) {
+    const Field field = static_cast<Field>(f);
+    const size_t real_levels = LevelCount(field) - 1;
+    frequencies.clear();
+    double present_a = 0;
+    double present_b = 0;
+    for (const PreparedRecord& record : a) {
+      const std::string_view text = record.Text(field);
+      if (text.empty()) continue;
+      frequencies[text][0] += 1;
+      present_a += 1;
+    }
+    for (const PreparedRecord& record : b) {
+      const std::string_view text = record.Text(field);
+      if (text.empty()) continue;
+      frequencies[text][1] += 1;
+      present_b += 1;
+    }
+    double exact = 0;
+    if (present_a > 0 && present_b > 0) {
+      for (const auto& [text, count] : frequencies) {
+        exact += (count[0] / present_a) * (count[1] / present_b);
+      }
+    }
+    double sampled_other = 0;
+    for (size_t level = 1; level < real_levels; ++level) sampled_other += counts[f][level] + 0.5;
+    u_[f][0] = std::max(exact, kMinProbability);
+    for (size_t level = 1; level < real_levels; ++level) {
+      u_[f][level] = (1 - u_[f][0]) * (counts[f][level] + 0.5) / sampled_other;
+    }
+    Normalise(u_[f], real_levels);
+  }
+  UpdateWeights();
+}
+
+double MatchModel::EstimateM(std::span<const LevelVector> candidates, int max_iterations) {
+  // Conditioning fields, best first: discriminating, and (for different people) nearly
+  // independent of the other fields.
+  constexpr Field kConditioning[] = {Field::kDateOfBirth, Field::kSurname, Field::kGivenName,
+                                     Field::kPostcode,    Field::kSuburb,  Field::kSsn,
+                                     Field::kPhone};
+  std::vector<size_t> chosen;
+  std::vector<std::vector<LevelVector>> sessions;
+  for (Field field : kConditioning) {
+    const size_t f = static_cast<size_t>(field);
+    std::vector<LevelVector> agreeing;
+    for (const LevelVector& levels : candidates) {
+      if (levels[f] == 0) agreeing.push_back(levels);
+    }
+    if (agreeing.size() < kMinSessionPairs) continue;
+    chosen.push_back(f);
+    sessions.push_back(std::move(agreeing));
+    if (chosen.size() == 2) break;
+  }
+  if (chosen.empty()) {
+    const double share = RunEm(candidates, kFieldCount, max_iterations);
+    UpdateWeights();
+    return share * static_cast<double>(candidates.size());
+  }
+  const size_t first = chosen[0];
+  MatchModel second_session = *this;
+  const double first_share = RunEm(sessions[0], first, max_iterations);
+  if (chosen.size() == 2) {
+    const size_t second = chosen[1];
+    second_session.RunEm(sessions[1], second, max_iterations);
+    for (size_t f = 0; f < kFieldCount; ++f) {
+      if (f == first) {
+        m_[f] = second_session.m_[f];
+      } else if (f != second) {
+        for (size_t level = 0; level < kMaxLevels; ++level) {
+          m_[f][level] = (m_[f][level] + second_session.m_[f][level]) / 2;
+        }
+      }
+    }
+  }
+  UpdateWeights();
+  // Matches agreeing exactly on the first field, over the share of matches that do.
+  return first_share * static_cast<double>(sessions[0].size()) / m_[first][0];
+}
+
+double MatchModel::RunEm(std::span<const LevelVector> candidates, size_t excluded,
+                         int max_iterations) {
+  double match_share = kInitialMatchShare;
+  // EM over distinct level patterns: far fewer than pairs.
+  std::unordered_map<std::uint64_t, size_t> pattern_index;
+  std::vector<LevelVector> patterns;
+  std::vector<double> pattern_counts;
+  for (const LevelVector& levels : candidates) {
+    const auto [it, inserted] = pattern_index.emplace(Pack(levels), patterns.size());
+    if (inserted) {
+      patterns.push_back(levels);
+      pattern_counts.push_back(0);
+    }
+    pattern_counts[it->second] += 1;
+  }
+  if (patterns.empty()) return 0;
+  auto used = [&](size_t f, std::uint8_t level) {
+    return f != excluded && level != MissingLevel(static_cast<Field>(f));
+  };
+  std::array<std::array<double, kMaxLevels>, kFieldCount> priors{};
+  for (size_t f = 0; f < kFieldCount; ++f) priors[f] = PriorM(static_cast<Field>(f));
+  std::vector<double> log_u(patterns.size());
+  for (size_t p = 0; p < patterns.size(); ++p) {
+    double total = 0;
+    for (size_t f = 0; f < kFieldCount; ++f) {
+      if (used(f, patterns[p][f])) total += std::log(u_[f][patterns[p][f]]);
+    }
+    log_u[p] = total;
+  }
+  for (int iteration = 0; iteration < max_iterations; ++iteration) {
+    LevelTable expected{};
+    double expected_matches = 0;
+    double all = 0;
+    const double log_share = std::log(match_share);
+    const double log_other = std::log(1 - match_share);
+    for (size_t p = 0; p < patterns.size(); ++p) {
+      double log_m = 0;
+      for (size_t f = 0; f < kFieldCount; ++f) {
+        if (used(f, patterns[p][f])) log_m += std::log(m_[f][patterns[p][f]]);
+      }
+      const double posterior = 1 / (1 + std::exp(log_other + log_u[p] - log_share - log_m));
+      const double weight = posterior * pattern_counts[p];
+      expected_matches += weight;
+      all += pattern_counts[p];
+      for (size_t f = 0; f < kFieldCount; ++f) expected[f][patterns[p][f]] += weight;
+    }
+    double change = 0;
+    for (size_t f = 0; f < kFieldCount; ++f) {
+      if (f == excluded) continue;
+      const size_t real_levels = LevelCount(static_cast<Field>(f)) - 1;
+      std::array<double, kMaxLevels> row{};
+      for (size_t level = 0; level < real_levels; ++level) {
+        row[level] = expected[f][level] + kPriorStrength * priors[f][level];
+      }
+      Normalise(row, real_levels);
+      for (size_t level = 0; level < real_levels; ++level) {
+        change = std::max(change, std::abs(row[level] - m_[f][level]));
+      }
+      m_[f] = row;
+    }
+    match_share = std::clamp(expected_matches / all, 1e-6, 1 - 1e-6);
+    if (change < kConvergence) break;
+  }
+  return match_share;
+}
+
+void MatchModel::UpdateWeights() {
+  for (size_t f = 0; f < kFieldCount; ++f) {
+    const Field field = static_cast<Field>(f);
+    const size_t real_levels = LevelCount(field) - 1;
+    weights_[f] = {};
+    for (size_t level = 0; level < real_levels; ++level) {
+      weights_[f][level] = std::log2(std::max(m_[f][level], kMinProbability) /
+                                     std::max(u_[f][level], kMinProbability));
+    }
+  }
+}
+
+double MatchModel::PairWeight(Field field, std::uint8_t level, const PreparedRecord& a,
+                              const PreparedRecord& b) const {
+  const double weight = Weight(field, level);
+  if (level != 0 || (field != Field::kGivenName && field != Field::kSurname)) return weight;
+  // P(agree on value v | different people) = f_v² against u = Σ f², P(.. | same) ∝ f_v:
+  // the exact weight becomes log2(m / f_v) instead of log2(m / u).
+  const float frequency = field == Field::kGivenName
+                              ? std::max(a.given_frequency, b.given_frequency)
+                              : std::max(a.surname_frequency, b.surname_frequency);
+  if (frequency <= 0) return weight;
+  const size_t f = static_cast<size_t>(field);
+  const double adjusted = std::log2(m_[f][0] / static_cast<double>(frequency));
+  return std::clamp(adjusted, weight - kMaxFrequencyAdjustment, weight + kMaxFrequencyAdjustment);
+}
+
+double MatchModel::Score(const LevelVector& levels, const PreparedRecord& a,
+                         const PreparedRecord& b) const {
+  double score = 0;
+  for (size_t f = 0; f < kFieldCount; ++f) {
+    score += PairWeight(static_cast<Field>(f), levels[f], a, b);
+  }
+  return score;
+}
+
+}  // namespace custos::patients
