@@ -6,28 +6,15 @@
 # a record of ~88,000 resources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CUSTOS=${CUSTOS_BIN:-build/dev/custos}
 BUNDLES=${BUNDLES:-../shared/data/synthea/bundles}
-DATABASE=${DATABASE:-}
-data=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  rm -rf "$data"
-}
-trap cleanup EXIT
-db_flag=()
-[ -n "$DATABASE" ] && db_flag=(--database "$DATABASE")
+source bench/lib.sh
 if [ "${ONE_PATIENT:-0}" = 1 ]; then
   python3 bench/one_patient.py "$BUNDLES" "$data/one"
   BUNDLES="$data/one"
 fi
-"$CUSTOS" init --data-dir "$data" "${db_flag[@]}" --demo --demo-data /nonexistent >/dev/null
-"$CUSTOS" import fhir --data-dir "$data" "${db_flag[@]}" --log-level warn "$BUNDLES" 2>/dev/null >/dev/null
-"$CUSTOS" serve --data-dir "$data" "${db_flag[@]}" --http-port 0 --log-level warn >"$data/out" 2>"$data/err" &
-server_pid=$!
-for _ in $(seq 100); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done
-port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$data/out" | grep -o '[0-9]*$')
+bench_init --demo --demo-data /nonexistent
+bench_import "$BUNDLES" >/dev/null
+bench_serve
 BASE="http://127.0.0.1:$port" PID=$server_pid BUNDLES="$BUNDLES" python3 - <<'PY'
 import gzip, json, os, time, urllib.request
 base, pid, folder = os.environ["BASE"], os.environ["PID"], os.environ["BUNDLES"]

@@ -7,30 +7,17 @@
 # DATABASE=postgresql://… runs on PostgreSQL instead of SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CUSTOS=${CUSTOS_BIN:-build/dev/custos}
 BUNDLES=${BUNDLES:-../shared/data/synthea/bundles}
-data=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  rm -rf "$data"
-}
-trap cleanup EXIT
 COPIES=${COPIES:-1}
-DATABASE=${DATABASE:-}
-db_flag=()
-[ -n "$DATABASE" ] && db_flag=(--database "$DATABASE")
+source bench/lib.sh
 folders=("$BUNDLES")
 if [ "$COPIES" -gt 1 ]; then
   python3 bench/synthea_copies.py "$BUNDLES" "$data/copies" "$COPIES"
   folders+=("$data/copies")
 fi
-"$CUSTOS" init --data-dir "$data" "${db_flag[@]}" --demo --demo-data /nonexistent >/dev/null
-"$CUSTOS" import fhir --data-dir "$data" "${db_flag[@]}" --log-level warn "${folders[@]}" 2>/dev/null
-"$CUSTOS" serve --data-dir "$data" "${db_flag[@]}" --http-port 0 --log-level warn >"$data/out" 2>"$data/err" &
-server_pid=$!
-for _ in $(seq 100); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done
-port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$data/out" | grep -o '[0-9]*$')
+bench_init --demo --demo-data /nonexistent
+bench_import "${folders[@]}"
+bench_serve
 BASE="http://127.0.0.1:$port" python3 - <<'PY'
 import json, os, time, urllib.request
 base = os.environ["BASE"]

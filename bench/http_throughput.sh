@@ -3,26 +3,12 @@
 # token) against the hello-world handler (/bench/hello) of the same server, in the same run,
 # with `wrk -t2 -c64` on this machine. Prints both rates, latencies and the ratio.
 set -euo pipefail
-CUSTOS=${CUSTOS_BIN:-build/dev/custos}
+cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
-DATABASE=${DATABASE:-}
-data=$(mktemp -d)
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  rm -rf "$data"
-}
-trap cleanup EXIT
-db_flag=()
-[ -n "$DATABASE" ] && db_flag=(--database "$DATABASE")
-"$CUSTOS" init --data-dir "$data" "${db_flag[@]}" --demo >/dev/null
-"$CUSTOS" serve --data-dir "$data" "${db_flag[@]}" --http-port 0 --set http.enable_bench_routes=true \
-  --log-level warn ${SERVER_FLAGS:-} >"$data/out" 2>"$data/err" &
-server_pid=$!
-for _ in $(seq 100); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done
-port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$data/out" | grep -o '[0-9]*$')
-token=$(curl -s -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
-  -d '{"username":"coder","password":"custos-demo-pass"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+source bench/lib.sh
+bench_init --demo
+SERVER_FLAGS="--set http.enable_bench_routes=true ${SERVER_FLAGS:-}" bench_serve
+token=$(bench_login coder)
 
 run() {  # name, then wrk arguments
   local name=$1; shift
