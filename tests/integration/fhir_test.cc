@@ -58,7 +58,8 @@ TEST_P(FhirTest, CapabilityStatementIsPublicAndListsTheStoredTypes) {
   EXPECT_EQ(statement["fhirVersion"], "4.0.1");
   std::set<std::string> types;
   for (const auto& resource : statement["rest"][0]["resource"]) types.insert(resource["type"]);
-  EXPECT_EQ(types.size(), 20u);
+  EXPECT_EQ(types.size(), 21u);
+  EXPECT_TRUE(types.count("Coverage"));
   EXPECT_TRUE(types.count("Observation"));
 }
 

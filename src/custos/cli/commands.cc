@@ -13,6 +13,7 @@
 #include "custos/core/log.h"
 #include "custos/patients/evaluation.h"
 #include "custos/patients/matcher.h"
+#include "custos/patients/patient_index.h"
 #include "custos/server/runtime.h"
 #include "custos/storage/migrations.h"
 
@@ -279,6 +280,13 @@ int Main(int argc, char** argv) {
         }
         std::cout << "loaded " << stats.resources << " demo clinical resources from " << demo_data
                   << "\n";
+        auto duplicates = server::SeedDemoDuplicates(rt, OperatorContext());
+        if (!duplicates.ok()) {
+          exit_code = Fail(duplicates.status());
+          return;
+        }
+        std::cout << "registered " << *duplicates
+                  << " look-alike demo patients for the duplicate queue\n";
       } else if (patients->total == 0) {
         std::cout << "no demo patients loaded: " << demo_data
                   << " is not a folder (run from the repository root, or pass --demo-data DIR)\n";
@@ -656,7 +664,11 @@ int Main(int argc, char** argv) {
   mpi_dedupe->add_option("--out", mpi_out, "Pairs CSV: id_a,id_b,score,decision")->required();
   mpi_dedupe->add_option("--link-to", mpi_link_to,
                          "Link --records against these records instead of deduplicating");
+  std::string mpi_clusters;
+  mpi_dedupe->add_option("--clusters", mpi_clusters,
+                         "Also write rec_id,cluster_id: connected components of the links");
   mpi_dedupe->callback([&] {
+    const auto start = std::chrono::steady_clock::now();
     std::vector<patients::PersonRecord> records, others;
     auto result = run_mpi(records, others);
     if (!result.ok()) {
@@ -677,6 +689,33 @@ int Main(int argc, char** argv) {
       exit_code = Fail(Status::Unavailable("cannot write " + mpi_out));
       return;
     }
+    size_t links = 0;
+    for (const patients::ScoredPair& pair : result->pairs()) {
+      links += pair.decision == patients::Decision::kLink;
+    }
+    size_t clusters = 0;
+    if (mpi_link_to.empty()) {
+      const auto roots = patients::LinkClusters(*result, records.size());
+      for (size_t i = 0; i < roots.size(); ++i) clusters += roots[i] == i;
+      if (!mpi_clusters.empty()) {
+        std::ofstream cluster_out(mpi_clusters, std::ios::binary);
+        cluster_out << "rec_id,cluster_id\n";
+        for (size_t i = 0; i < roots.size(); ++i) {
+          cluster_out << records[i].id << ',' << records[roots[i]].id << '\n';
+        }
+        cluster_out.close();
+        if (!cluster_out) {
+          exit_code = Fail(Status::Unavailable("cannot write " + mpi_clusters));
+          return;
+        }
+      }
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << "records=" << records.size() + others.size()
+              << " candidate_pairs=" << result->candidates().size() << " links=" << links
+              << " reviews=" << result->pairs().size() - links << " clusters=" << clusters
+              << " seconds=" << seconds << "\n";
   });
 
   CLI::App* mpi_evaluate = mpi_command->add_subcommand(
@@ -703,6 +742,35 @@ int Main(int argc, char** argv) {
     const patients::Evaluation evaluation =
         patients::Evaluate(*result, records, mpi_link_to.empty() ? nullptr : &others, *truth);
     std::cout << patients::FormatEvaluation(evaluation, seconds) << std::endl;
+  });
+
+  CLI::App* mpi_train = mpi_command->add_subcommand(
+      "train", "Fit a match model to a registry's records without labels, for PatientIndex");
+  add_mpi_inputs(*mpi_train);
+  mpi_train->add_option("--out", mpi_out, "Model JSON to write")->required();
+  mpi_train->callback([&] {
+    const patients::PersonCsvOptions csv{.ignore_columns = mpi_ignored_columns};
+    auto records = patients::ReadPersonCsv(mpi_records, csv);
+    if (!records.ok()) {
+      exit_code = Fail(records.status());
+      return;
+    }
+    patients::MatchOptions options;
+    options.review_possible_twins = !mpi_link_possible_twins;
+    auto model = patients::TrainModel(*records, options);
+    if (!model.ok()) {
+      exit_code = Fail(model.status());
+      return;
+    }
+    std::ofstream out(mpi_out, std::ios::binary);
+    out << patients::ModelToJson(*model);
+    out.close();
+    if (!out) {
+      exit_code = Fail(Status::Unavailable("cannot write " + mpi_out));
+      return;
+    }
+    std::cerr << "fitted on " << records->size() << " records, " << model->matches_per_record()
+              << " matches per record\n";
   });
 
   CLI::App* version = app.add_subcommand("version", "Print the version");

@@ -211,6 +211,7 @@ Result<Definitions> Definitions::Parse(std::string_view structures_json,
       "Organization",
       "Practitioner",
       "Location",
+      "Coverage",  // insurance, written at registration (issue 4)
   };
   for (std::string_view name : kStored) {
     // Test definitions may carry a few types only; the list names those present.

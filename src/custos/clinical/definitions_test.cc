@@ -217,13 +217,13 @@ TEST(DefinitionsTest, UnknownTypesGiveNothing) {
   EXPECT_EQ(r4.SearchParameter("Patient", "no-such-parameter"), nullptr);
 }
 
-TEST(DefinitionsTest, StoredResourceTypesAreIssueThreesList) {
+TEST(DefinitionsTest, StoredResourceTypesAreTheClinicalRecordAndCoverage) {
   EXPECT_THAT(Definitions::R4().StoredResourceTypes(),
               ElementsAre("Patient", "Encounter", "Condition", "Procedure", "Observation",
                           "DiagnosticReport", "DocumentReference", "Binary", "MedicationRequest",
                           "AllergyIntolerance", "Immunization", "ServiceRequest", "CarePlan",
                           "Goal", "Claim", "ExplanationOfBenefit", "ImagingStudy", "Organization",
-                          "Practitioner", "Location"));
+                          "Practitioner", "Location", "Coverage"));
   for (const std::string& type : Definitions::R4().StoredResourceTypes()) {
     EXPECT_FALSE(Definitions::R4().SearchParameters(type).empty()) << type;
   }

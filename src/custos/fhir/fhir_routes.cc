@@ -1,6 +1,7 @@
 #include "custos/fhir/fhir_routes.h"
 
 #include <charconv>
+#include <cmath>
 #include <ctime>
 
 #include "custos/clinical/patient_record.h"
@@ -232,6 +233,9 @@ Json CapabilityStatement(const FhirServices& s) {
       operations.push_back(
           {{"name", "everything"},
            {"definition", "http://hl7.org/fhir/OperationDefinition/Patient-everything"}});
+      operations.push_back(
+          {{"name", "match"},
+           {"definition", "http://hl7.org/fhir/OperationDefinition/Patient-match"}});
     }
     resources.push_back({{"type", type},
                          {"operation", operations},
@@ -441,6 +445,70 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
         return HistoryResponse(request, versions);
       }));
 
+  if (s.registry != nullptr) {
+    router.Add(FhirRoute(
+        "POST", "/fhir/Patient/$match", Access::kPermission, Permission::kPatientsRead,
+        "Patient/$match: the registry's patients who may be the given Patient, scored",
+        [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+          CUSTOS_ASSIGN_OR_RETURN(Json body, ResourceBody(request));
+          Json patient;
+          bool only_certain = false;
+          int count = 10;
+          if (body.value("resourceType", "") == "Parameters") {
+            for (const auto& parameter : body.value("parameter", Json::array())) {
+              const std::string name = parameter.value("name", "");
+              if (name == "resource") {
+                patient = parameter.value("resource", Json());
+              } else if (name == "onlyCertainMatches") {
+                only_certain = parameter.value("valueBoolean", false);
+              } else if (name == "count") {
+                count = parameter.value("valueInteger", 10);
+              }
+            }
+          } else {
+            patient = body;
+          }
+          if (!patient.is_object() || patient.value("resourceType", "") != "Patient") {
+            return Status::InvalidArgument("$match needs a Patient in the parameter `resource`",
+                                           "Parameters.parameter.resource");
+          }
+          if (count < 1 || count > 100) {
+            return Status::InvalidArgument("count must be from 1 to 100",
+                                           "Parameters.parameter.count");
+          }
+          CUSTOS_ASSIGN_OR_RETURN(
+              auto candidates,
+              s.registry->MatchPerson(context, patients::PersonFromPatient("", patient),
+                                      static_cast<size_t>(count)));
+          const std::string base = Base(request);
+          Json entries = Json::array();
+          for (const auto& candidate : candidates) {
+            const double log_odds = candidate.match.log_odds;
+            const char* grade = candidate.match.decision == patients::Decision::kLink
+                                    ? (log_odds >= 10 ? "certain" : "probable")
+                                    : "possible";
+            if (only_certain && std::string_view(grade) != "certain") continue;
+            const double probability = 1.0 / (1.0 + std::exp2(-log_odds));
+            entries.push_back(
+                {{"fullUrl", base + "/Patient/" + candidate.match.id},
+                 {"resource", candidate.resource},
+                 {"search",
+                  {{"mode", "match"},
+                   {"score", std::round(probability * 10000) / 10000},
+                   {"extension",
+                    Json::array({{{"url", "http://hl7.org/fhir/StructureDefinition/match-grade"},
+                                  {"valueCode", grade}}})}}}});
+          }
+          Json bundle = {{"resourceType", "Bundle"},
+                         {"type", "searchset"},
+                         {"total", entries.size()},
+                         {"entry", entries}};
+          Response response = Response::FromJson(200, bundle);
+          response.content_type = std::string(kFhirJson);
+          return response;
+        }));
+  }
+
   router.Add(FhirRoute(
       "GET", "/fhir/Patient/{id}/$everything", Access::kPermission, Permission::kClinicalRead,
       "Everything in a patient's record, streamed as one searchset Bundle",
@@ -511,6 +579,23 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
         CUSTOS_ASSIGN_OR_RETURN(clinical::StoredResource stored,
                                 s.store.Read(context, type, std::string(request.PathParam("id"))));
+        // A merged-away Patient answers with the patient who replaced it, so that an old link
+        // or MRN lookup lands on the living record; its own versions stay readable by vread.
+        if (type == "Patient" && s.registry != nullptr &&
+            stored.json.find("replaced-by") != std::string::npos) {
+          CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(stored.json));
+          if (!patients::ReplacedBy(resource).empty()) {
+            CUSTOS_ASSIGN_OR_RETURN(std::string survivor, s.registry->Resolve(stored.id));
+            if (survivor != stored.id) {
+              CUSTOS_ASSIGN_OR_RETURN(stored, s.store.Read(context, "Patient", survivor));
+              Response response = ResourceResponse(200, stored);
+              response.SetHeader("Content-Location", Base(request) + "/Patient/" + survivor +
+                                                         "/_history/" +
+                                                         std::to_string(stored.version));
+              return response;
+            }
+          }
+        }
         return ResourceResponse(200, stored);
       }));
 

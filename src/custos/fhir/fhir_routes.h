@@ -7,6 +7,7 @@
 #include "custos/clinical/resource_store.h"
 #include "custos/clinical/search.h"
 #include "custos/http/api.h"
+#include "custos/patients/registry.h"
 
 namespace custos::fhir {
 
@@ -15,6 +16,9 @@ struct FhirServices {
   clinical::Search& search;
   clinical::BundleProcessor& bundles;
   std::string version;  // the server's software version, for the CapabilityStatement
+  // The master patient index: Patient/$match, and reads that follow replaced-by links. Null
+  // leaves both out.
+  patients::Registry* registry = nullptr;
 };
 
 // Registers the /fhir routes and the OperationOutcome error encoder on `api`. `services` must

@@ -48,20 +48,6 @@ Json MeJson(const auth::User& user, const ServerInfo& info) {
 
 Result<Json> Body(const Request& request) { return ParseJsonObject(request.body); }
 
-Result<int> IntParam(const Request& request, std::string_view name, int fallback, int min,
-                     int max) {
-  const auto text = request.QueryParam(name);
-  if (!text || text->empty()) return fallback;
-  int value = 0;
-  const auto [ptr, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (error != std::errc() || ptr != text->data() + text->size() || value < min || value > max) {
-    return Status::InvalidArgument(std::string(name) + " must be a whole number from " +
-                                       std::to_string(min) + " to " + std::to_string(max),
-                                   std::string(name));
-  }
-  return value;
-}
-
 Result<audit::AuditFilter> AuditFilterFrom(const Request& request) {
   audit::AuditFilter filter;
   auto text = [&](std::string_view name) -> std::optional<std::string> {
@@ -85,7 +71,7 @@ Result<audit::AuditFilter> AuditFilterFrom(const Request& request) {
       (std::string_view(bound) == "from" ? filter.from : filter.to) = parsed;
     }
   }
-  CUSTOS_ASSIGN_OR_RETURN(filter.limit, IntParam(request, "limit", 50, 1, 500));
+  CUSTOS_ASSIGN_OR_RETURN(filter.limit, request.IntQueryParam("limit", 50, 1, 500));
   if (auto cursor = text("cursor")) {
     std::int64_t value = 0;
     const auto [ptr, error] =
@@ -331,7 +317,7 @@ void AddUserRoutes(Api& api, ApiServices& s) {
       "GET", "/api/v1/users", Access::kPermission, Permission::kUsersManage, "users",
       "List users (search by username or name)",
       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-        CUSTOS_ASSIGN_OR_RETURN(int limit, IntParam(request, "limit", 50, 1, 500));
+        CUSTOS_ASSIGN_OR_RETURN(int limit, request.IntQueryParam("limit", 50, 1, 500));
         CUSTOS_ASSIGN_OR_RETURN(
             auth::UserPage page,
             s.accounts.ListUsers(context, request.QueryParam("q").value_or(""), limit,

@@ -1,5 +1,7 @@
 #include "custos/http/request.h"
 
+#include <charconv>
+
 namespace custos::http {
 
 namespace {
@@ -45,6 +47,19 @@ std::optional<std::string> Request::QueryParam(std::string_view name) const {
     if (key == name) return value;
   }
   return std::nullopt;
+}
+
+Result<int> Request::IntQueryParam(std::string_view name, int fallback, int min, int max) const {
+  const auto text = QueryParam(name);
+  if (!text || text->empty()) return fallback;
+  int value = 0;
+  const auto [ptr, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || ptr != text->data() + text->size() || value < min || value > max) {
+    return Status::InvalidArgument(std::string(name) + " must be a whole number from " +
+                                       std::to_string(min) + " to " + std::to_string(max),
+                                   std::string(name));
+  }
+  return value;
 }
 
 std::string_view Request::PathParam(std::string_view name) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "custos/core/json.h"
+#include "custos/core/status.h"
 
 namespace custos::http {
 
@@ -29,6 +30,9 @@ struct Request {
   // Empty when absent.
   std::string_view Header(std::string_view lower_case_name) const;
   std::optional<std::string> QueryParam(std::string_view name) const;
+  // Query parameter `name` as a whole number in [min, max]; `fallback` when absent or empty.
+  // kInvalidArgument naming the parameter when it is not such a number.
+  Result<int> IntQueryParam(std::string_view name, int fallback, int min, int max) const;
   std::string_view PathParam(std::string_view name) const;
   // The value of cookie `name`, empty when absent.
   std::string Cookie(std::string_view name) const;

@@ -181,6 +181,20 @@ std::vector<PairKey> Block(std::span<const PreparedRecord> a, std::span<const Pr
 
 }  // namespace
 
+BlockingKeyArray BlockingKeys(const PreparedRecord& record) {
+  static_assert(kBlockingPassCount == kPassCount);
+  BlockingKeyArray keys{};
+  for (size_t pass = 0; pass < kPassCount; ++pass) {
+    keys[pass] = BlockKey(static_cast<Pass>(pass), record);
+  }
+  return keys;
+}
+
+std::string NeighbourhoodKey(const PreparedRecord& record) {
+  if (record.surname.empty() && record.given_name.empty()) return {};
+  return record.surname + ' ' + record.given_name;
+}
+
 std::vector<PairKey> BlockDedupe(std::span<const PreparedRecord> records,
                                  const BlockingOptions& options) {
   return Block(records, {}, false, options);

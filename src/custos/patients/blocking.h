@@ -5,8 +5,10 @@
 // an error in one field only hides a pair from the passes that use it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "custos/patients/comparison.h"
@@ -30,6 +32,19 @@ struct BlockingOptions {
   // and little evidence, and the other passes still see their true pairs.
   size_t max_block_size = 1000;
 };
+
+// The number of key passes (the sorted-neighbourhood pass is separate).
+inline constexpr size_t kBlockingPassCount = 10;
+using BlockingKeyArray = std::array<std::uint64_t, kBlockingPassCount>;
+
+// The key of every pass for one record, 0 where the pass has none (a part is missing). Keys of
+// different passes never collide by construction (the pass is hashed in), so an incremental index
+// (patient_index.h) can keep all passes in one hash map and find exactly the blocks batch
+// blocking would put the record in.
+BlockingKeyArray BlockingKeys(const PreparedRecord& record);
+
+// The sorted-neighbourhood key, "surname given"; empty when both names are missing.
+std::string NeighbourhoodKey(const PreparedRecord& record);
 
 // Candidate pairs within one set, sorted and without duplicates.
 std::vector<PairKey> BlockDedupe(std::span<const PreparedRecord> records,

@@ -1,5 +1,7 @@
 #include "custos/patients/comparison.h"
 
+#include <algorithm>
+#include <cctype>
 #include <unordered_map>
 
 namespace custos::patients {
@@ -18,6 +20,7 @@ FieldKind KindOf(Field field) {
     case Field::kStreet:
     case Field::kAddress2:
     case Field::kSuburb:
+    case Field::kMiddleName:
       return FieldKind::kText;
     case Field::kDateOfBirth:
       return FieldKind::kDate;
@@ -27,6 +30,8 @@ FieldKind KindOf(Field field) {
     case Field::kPhone:
       return FieldKind::kNumber;
     case Field::kState:
+    case Field::kSex:
+    case Field::kEmail:
       return FieldKind::kCode;
   }
   return FieldKind::kCode;
@@ -74,14 +79,22 @@ std::uint8_t CompareDate(const BirthDate& a, const BirthDate& b) {
   return L(DateLevel::kDifferent);
 }
 
+// "J" against "James": an initial agreeing with a full middle name is medium agreement.
+std::uint8_t CompareMiddleName(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && (a.size() == 1 || b.size() == 1) && a != b) {
+    return a[0] == b[0] ? L(TextLevel::kJaroWinkler85) : L(TextLevel::kDifferent);
+  }
+  return CompareText(a, b, false);
+}
+
 bool SameSoundex(const SoundexCode& a, const SoundexCode& b) { return a[0] != '0' && a == b; }
 
 }  // namespace
 
 std::string_view FieldName(Field field) {
   constexpr std::string_view kNames[kFieldCount] = {
-      "given_name", "surname", "date_of_birth", "ssn",   "street_number", "address_1",
-      "address_2",  "suburb",  "postcode",      "state", "phone"};
+      "given_name", "surname",  "date_of_birth", "ssn",   "street_number", "address_1", "address_2",
+      "suburb",     "postcode", "state",         "phone", "middle_name",   "sex",       "email"};
   return kNames[static_cast<size_t>(field)];
 }
 
@@ -145,6 +158,12 @@ std::string_view PreparedRecord::Text(Field field) const {
       return state;
     case Field::kPhone:
       return phone;
+    case Field::kMiddleName:
+      return middle_name;
+    case Field::kSex:
+      return sex;
+    case Field::kEmail:
+      return email;
   }
   return {};
 }
@@ -155,7 +174,20 @@ PreparedRecord PrepareRecord(const PersonRecord& record, const NicknameTable& ni
   NameParts surname = SplitNameSuffix(NormalizeText(record.surname));
   prepared.given_name = std::move(given.name);
   prepared.surname = std::move(surname.name);
-  prepared.suffix = !surname.suffix.empty() ? std::move(surname.suffix) : std::move(given.suffix);
+  prepared.suffix = NormalizeSuffix(record.suffix);
+  if (prepared.suffix.empty()) {
+    prepared.suffix = !surname.suffix.empty() ? std::move(surname.suffix) : std::move(given.suffix);
+  }
+  prepared.middle_name = SplitNameSuffix(NormalizeText(record.middle_name)).name;
+  for (const std::string& previous : record.previous_surnames) {
+    std::string name = SplitNameSuffix(NormalizeText(previous)).name;
+    if (!name.empty()) prepared.previous_surnames.push_back(std::move(name));
+  }
+  prepared.sex = NormalizeSex(record.sex);
+  for (char c : record.email) {
+    if (c != ' ' && c != '\t')
+      prepared.email.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
   prepared.placeholder_name = IsPlaceholderName(prepared.given_name, prepared.surname);
   if (prepared.placeholder_name) {
     prepared.given_name.clear();
@@ -168,6 +200,7 @@ PreparedRecord PrepareRecord(const PersonRecord& record, const NicknameTable& ni
   prepared.postcode = NormalizeText(record.postcode);
   prepared.state = NormalizeText(record.state);
   prepared.ssn = DigitsOnly(record.ssn);
+  if (IsPlaceholderSsn(prepared.ssn)) prepared.ssn.clear();
   prepared.phone = DigitsOnly(record.phone);
   prepared.date_of_birth = ParseBirthDate(record.date_of_birth);
   prepared.given_soundex = Soundex(prepared.given_name);
@@ -232,6 +265,15 @@ LevelVector CompareRecords(const PreparedRecord& a, const PreparedRecord& b) {
       surname = crossed_surname;
     }
   }
+  // A maiden or former surname: Jane Doe née Smith against an old record of Jane Smith.
+  if (surname > L(TextLevel::kJaroWinkler94) && !a.surname.empty() && !b.surname.empty()) {
+    const auto former = [](const std::vector<std::string>& previous, const std::string& name) {
+      return std::find(previous.begin(), previous.end(), name) != previous.end();
+    };
+    if (former(a.previous_surnames, b.surname) || former(b.previous_surnames, a.surname)) {
+      surname = L(TextLevel::kJaroWinkler94);
+    }
+  }
   set(Field::kGivenName, given);
   set(Field::kSurname, surname);
   set(Field::kDateOfBirth, CompareDate(a.date_of_birth, b.date_of_birth));
@@ -243,6 +285,9 @@ LevelVector CompareRecords(const PreparedRecord& a, const PreparedRecord& b) {
   set(Field::kPostcode, CompareNumber(a.postcode, b.postcode));
   set(Field::kState, CompareCode(a.state, b.state));
   set(Field::kPhone, CompareNumber(a.phone, b.phone));
+  set(Field::kMiddleName, CompareMiddleName(a.middle_name, b.middle_name));
+  set(Field::kSex, CompareCode(a.sex, b.sex));
+  set(Field::kEmail, CompareCode(a.email, b.email));
   return levels;
 }
 

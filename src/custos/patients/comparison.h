@@ -30,8 +30,12 @@ enum class Field : std::uint8_t {
   kPostcode,
   kState,
   kPhone,
+  // Registration fields (FEBRL files have none; a model fitted without them uses priors).
+  kMiddleName,
+  kSex,
+  kEmail,
 };
-inline constexpr size_t kFieldCount = 11;
+inline constexpr size_t kFieldCount = 14;
 inline constexpr size_t kMaxLevels = 6;
 
 // Levels of text fields (names, street, suburb).
@@ -59,7 +63,7 @@ enum class NumberLevel : std::uint8_t {
   kDifferent,
   kMissing,
 };
-// Levels of coded fields (state).
+// Levels of coded fields (state, sex, email).
 enum class CodeLevel : std::uint8_t { kExact, kDifferent, kMissing };
 
 using LevelVector = std::array<std::uint8_t, kFieldCount>;
@@ -76,7 +80,10 @@ inline std::uint8_t MissingLevel(Field field) {
 struct PreparedRecord {
   std::string given_name;  // normalised, suffix removed
   std::string surname;     // normalised, suffix removed
-  std::string suffix;      // jr, sr, ii, ... from either name field
+  std::string suffix;      // jr, sr, ii, ...: the suffix field, else split off either name
+  std::string middle_name;
+  std::vector<std::string> previous_surnames;  // normalised maiden and former surnames
+  std::string sex;                             // male, female, other; empty = unknown
   std::string street_number;
   std::string street;
   std::string address_2;
@@ -85,6 +92,7 @@ struct PreparedRecord {
   std::string state;
   std::string ssn;    // digits
   std::string phone;  // digits
+  std::string email;  // lower case, trimmed
   BirthDate date_of_birth;
   SoundexCode given_soundex{};
   SoundexCode surname_soundex{};
@@ -106,7 +114,10 @@ std::vector<std::vector<PreparedRecord>> PrepareRecordSets(
     const std::vector<const std::vector<PersonRecord>*>& sets, const NicknameTable& nicknames);
 
 // Compares two records field by field. When given name and surname agree better crossed over
-// (the clerk swapped them) the crossed levels are used.
+// (the clerk swapped them) the crossed levels are used. A surname equal to one of the other
+// record's previous surnames (a maiden name) agrees at the jw>=0.94 level: strong evidence, but
+// not the exact agreement the twin rule looks for. A middle initial agreeing with a middle name
+// is jw>=0.85.
 LevelVector CompareRecords(const PreparedRecord& a, const PreparedRecord& b);
 
 }  // namespace custos::patients

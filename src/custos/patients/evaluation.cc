@@ -26,7 +26,39 @@ double Ratio(size_t numerator, size_t denominator) {
   return denominator == 0 ? 0 : static_cast<double>(numerator) / static_cast<double>(denominator);
 }
 
+// Union-find with path halving; the root is the smallest index.
+struct Components {
+  std::vector<std::uint32_t> parent;
+  explicit Components(size_t n) : parent(n) {
+    for (size_t i = 0; i < n; ++i) parent[i] = static_cast<std::uint32_t>(i);
+  }
+  std::uint32_t Find(std::uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  }
+  void Join(std::uint32_t x, std::uint32_t y) {
+    x = Find(x);
+    y = Find(y);
+    if (x != y) parent[std::max(x, y)] = std::min(x, y);
+  }
+  std::vector<std::uint32_t> Roots() {
+    std::vector<std::uint32_t> roots(parent.size());
+    for (size_t i = 0; i < parent.size(); ++i) roots[i] = Find(static_cast<std::uint32_t>(i));
+    return roots;
+  }
+};
+
 }  // namespace
+
+std::vector<std::uint32_t> LinkClusters(const MatchResult& result, size_t record_count) {
+  Components components(record_count);
+  for (const ScoredPair& pair : result.pairs()) {
+    if (pair.decision == Decision::kLink && pair.a < record_count && pair.b < record_count) {
+      components.Join(pair.a, pair.b);
+    }
+  }
+  return components.Roots();
+}
 
 Result<TruthPairs> ReadTruthPairs(const std::string& path) {
   CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
@@ -103,16 +135,55 @@ Evaluation Evaluate(const MatchResult& result, const std::vector<PersonRecord>& 
                             (evaluation.precision + evaluation.recall)
                       : 0;
   evaluation.pair_completeness = Ratio(evaluation.true_pairs_blocked, evaluation.true_pairs);
+  const double n_a = static_cast<double>(index_records.size());
+  const double possible = query_records != nullptr
+                              ? n_a * static_cast<double>(query_records->size())
+                              : n_a * (n_a - 1) / 2;
+  evaluation.reduction_ratio =
+      possible > 0 ? 1 - static_cast<double>(candidates.size()) / possible : 0;
+  if (query_records == nullptr && !index_records.empty()) {
+    Components truth_components(index_records.size());
+    for (PairKey key : true_keys) truth_components.Join(PairFirst(key), PairSecond(key));
+    const std::vector<std::uint32_t> truth_roots = truth_components.Roots();
+    const std::vector<std::uint32_t> predicted_roots = LinkClusters(result, index_records.size());
+    // A predicted cluster is exact when all its members share one true root and that true
+    // cluster has the same size.
+    std::unordered_map<std::uint32_t, size_t> truth_size;
+    std::unordered_map<std::uint32_t, size_t> predicted_size;
+    std::unordered_map<std::uint32_t, std::int64_t> predicted_truth;  // -1: mixed
+    for (size_t i = 0; i < index_records.size(); ++i) {
+      ++truth_size[truth_roots[i]];
+      ++predicted_size[predicted_roots[i]];
+      const auto [it, inserted] = predicted_truth.emplace(predicted_roots[i], truth_roots[i]);
+      if (!inserted && it->second != truth_roots[i]) it->second = -1;
+    }
+    size_t exact = 0;
+    for (const auto& [root, truth_root] : predicted_truth) {
+      if (truth_root >= 0 &&
+          truth_size[static_cast<std::uint32_t>(truth_root)] == predicted_size[root]) {
+        ++exact;
+      }
+    }
+    evaluation.cluster_precision = Ratio(exact, predicted_size.size());
+    evaluation.cluster_recall = Ratio(exact, truth_size.size());
+  }
   return evaluation;
 }
 
 std::string FormatEvaluation(const Evaluation& evaluation, double seconds) {
   char line[256];
   std::snprintf(line, sizeof line,
-                "precision=%.4f recall=%.4f f1=%.4f pair_completeness=%.4f seconds=%.3f",
+                "precision=%.4f recall=%.4f f1=%.4f pair_completeness=%.4f seconds=%.3f "
+                "reduction_ratio=%.6f",
                 evaluation.precision, evaluation.recall, evaluation.f1,
-                evaluation.pair_completeness, seconds);
-  return line;
+                evaluation.pair_completeness, seconds, evaluation.reduction_ratio);
+  std::string formatted = line;
+  if (evaluation.cluster_precision > 0 || evaluation.cluster_recall > 0) {
+    std::snprintf(line, sizeof line, " cluster_precision=%.4f cluster_recall=%.4f",
+                  evaluation.cluster_precision, evaluation.cluster_recall);
+    formatted += line;
+  }
+  return formatted;
 }
 
 }  // namespace custos::patients

@@ -27,7 +27,17 @@ struct Evaluation {
   double recall = 0;
   double f1 = 0;
   double pair_completeness = 0;  // true_pairs_blocked / true_pairs
+  double reduction_ratio = 0;    // 1 - candidate pairs / possible pairs
+  // Connected components of `link` decisions against those of the true pairs (deduplication
+  // only): the share of predicted clusters that are exactly a true cluster, and of true clusters
+  // found exactly. Singletons count.
+  double cluster_precision = 0;
+  double cluster_recall = 0;
 };
+
+// Cluster id (the smallest record index in the cluster) of every record: connected components of
+// the `link` pairs. Deduplication only.
+std::vector<std::uint32_t> LinkClusters(const MatchResult& result, size_t record_count);
 
 // Counts `link` decisions as predicted matches. `index_records` and `query_records` are the
 // records the result was computed from (`query_records` nullptr for deduplication). Truth pairs
@@ -35,7 +45,8 @@ struct Evaluation {
 Evaluation Evaluate(const MatchResult& result, const std::vector<PersonRecord>& index_records,
                     const std::vector<PersonRecord>* query_records, const TruthPairs& truth);
 
-// "precision=… recall=… f1=… pair_completeness=… seconds=…"
+// "precision=… recall=… f1=… pair_completeness=… seconds=… reduction_ratio=…" and, when
+// computed, "cluster_precision=… cluster_recall=…"
 std::string FormatEvaluation(const Evaluation& evaluation, double seconds);
 
 }  // namespace custos::patients

@@ -73,8 +73,11 @@ TEST(FebrlTest, Dataset2DedupeWithoutSsn) {
 TEST(FebrlTest, Dataset3Dedupe) {
   Check({"dataset3.csv", nullptr, "febrl3.pairs.csv", false, 0.9985, 0.999});
 }
+// 0.9910 before the household rule (matcher.cc): it keeps one FEBRL "duplicate" at review whose
+// given name, surname and birth date were all replaced (Spyke Karlsen 1911 → Anthony Goode 1964,
+// same flat) — in a registry, a household member.
 TEST(FebrlTest, Dataset3DedupeWithoutSsn) {
-  Check({"dataset3.csv", nullptr, "febrl3.pairs.csv", true, 0.991, 0.995});
+  Check({"dataset3.csv", nullptr, "febrl3.pairs.csv", true, 0.9905, 0.995});
 }
 // The targets are 0.9995 with SSN and 0.998 without. Without SSN most misses are pairs
 // with different given names and the same surname, birth date and address: indistinguishable from

@@ -25,6 +25,8 @@ constexpr double kInitialMatchShare = 0.1;
 
 // Typical clerical agreement rates for one person's records, per level, best level first.
 std::array<double, kMaxLevels> PriorM(Field field) {
+  // People change e-mail addresses far more often than they mistype them.
+  if (field == Field::kEmail) return {0.7, 0.3, 0, 0, 0, 0};
   switch (LevelCount(field)) {
     case 6:
       return {0.85, 0.06, 0.03, 0.02, 0.04, 0};
@@ -35,8 +37,24 @@ std::array<double, kMaxLevels> PriorM(Field field) {
   }
 }
 
+// Typical agreement rates of two different people, for a field the data being fitted never fills
+// in (a registration field missing from a FEBRL-style file): the model keeps these and the prior
+// m, so a record that does carry the field still gets sensible evidence from it.
+std::array<double, kMaxLevels> PriorU(Field field) {
+  if (field == Field::kSex) return {0.5, 0.5, 0, 0, 0, 0};
+  switch (LevelCount(field)) {
+    case 6:
+      return {0.005, 0.005, 0.01, 0.03, 0.95, 0};
+    case 4:
+      return {1e-4, 1e-3, 1 - 1e-4 - 1e-3, 0, 0, 0};
+    default:
+      return {1e-4, 1 - 1e-4, 0, 0, 0, 0};
+  }
+}
+
 std::uint64_t Pack(const LevelVector& levels) {
   std::uint64_t key = 0;
+  static_assert(kFieldCount * 3 <= 64);
   for (std::uint8_t level : levels) key = key * 8 + level;
   return key;
 }
@@ -57,9 +75,8 @@ MatchModel::MatchModel() {
     const Field field = static_cast<Field>(f);
     const size_t real_levels = LevelCount(field) - 1;
     m_[f] = PriorM(field);
-    for (size_t level = 0; level < real_levels; ++level) {
-      u_[f][level] = 1.0 / static_cast<double>(real_levels);
-    }
+    u_[f] = PriorU(field);
+    Normalise(u_[f], real_levels);
   }
   UpdateWeights();
 }
@@ -97,6 +114,10 @@ void MatchModel::EstimateU(std::span<const PreparedRecord> a, std::span<const Pr
       if (text.empty()) continue;
       frequencies[text][1] += 1;
       present_b += 1;
+    }
+    if (present_a == 0 || present_b == 0) {
+      u_[f] = PriorU(field);
+      continue;
     }
     double exact = 0;
     if (present_a > 0 && present_b > 0) {
@@ -224,6 +245,12 @@ double MatchModel::RunEm(std::span<const LevelVector> candidates, size_t exclude
     if (change < kConvergence) break;
   }
   return match_share;
+}
+
+void MatchModel::SetProbabilities(const LevelTable& m, const LevelTable& u) {
+  m_ = m;
+  u_ = u;
+  UpdateWeights();
 }
 
 void MatchModel::UpdateWeights() {

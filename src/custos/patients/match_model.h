@@ -21,7 +21,7 @@ using LevelTable = std::array<std::array<double, kMaxLevels>, kFieldCount>;
 
 class MatchModel {
  public:
-  // Priors for m (see match_model.cc) and uniform u; estimate before use.
+  // Priors for m and u (typical rates, see match_model.cc); estimate before use.
   MatchModel();
 
   // Estimates u. `a` and `b` are the same set in deduplication. Deterministic for a given seed.
@@ -54,6 +54,19 @@ class MatchModel {
 
   double m(Field field, std::uint8_t level) const { return m_[static_cast<size_t>(field)][level]; }
   double u(Field field, std::uint8_t level) const { return u_[static_cast<size_t>(field)][level]; }
+  const LevelTable& m_table() const { return m_; }
+  const LevelTable& u_table() const { return u_; }
+
+  // Replaces m and u (a model read back from JSON) and recomputes the weights. Each row holds
+  // LevelCount(field) - 1 probabilities (the "missing" level has none).
+  void SetProbabilities(const LevelTable& m, const LevelTable& u);
+
+  // How many other records of the same person one record has, on average, in the data the model
+  // was fitted on (2 × estimated matches / records in deduplication). A query scored against an
+  // index of N records takes matches_per_record / N as its prior probability per pair, which is
+  // the prior batch matching uses for a set of N records. 0 until set.
+  double matches_per_record() const { return matches_per_record_; }
+  void set_matches_per_record(double value) { matches_per_record_ = value; }
 
  private:
   // One EM session over `pairs`, leaving `excluded` out (kFieldCount: none). Updates m of the
@@ -64,6 +77,7 @@ class MatchModel {
   LevelTable m_{};
   LevelTable u_{};
   LevelTable weights_{};
+  double matches_per_record_ = 0;
 };
 
 }  // namespace custos::patients

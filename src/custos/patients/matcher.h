@@ -102,6 +102,17 @@ class MatchResult {
   double prior_log_odds_ = 0;
 };
 
+// The rule that keeps a pair from `link` whatever its score ("placeholder_name",
+// "suffix_conflict", "possible_twin"), or empty. Batch matching and PatientIndex share it.
+std::string_view LinkCapRule(const LevelVector& levels, const PreparedRecord& a,
+                             const PreparedRecord& b, bool review_possible_twins);
+
+// Field-by-field weights and the decision for one pair under `model`, with the given prior
+// log-odds and the thresholds and rules of `options`.
+PairExplanation ExplainPair(const MatchModel& model, const PreparedRecord& a,
+                            const PreparedRecord& b, double prior_log_odds,
+                            const MatchOptions& options);
+
 // Finds duplicate pairs within `records`. kInvalidArgument for 2^31 records or more.
 Result<MatchResult> Dedupe(const std::vector<PersonRecord>& records,
                            const MatchOptions& options = {});

@@ -86,14 +86,52 @@ NameParts SplitNameSuffix(std::string_view normalized) {
 bool IsPlaceholderName(std::string_view given_name, std::string_view surname) {
   constexpr std::string_view kPlaceholderGiven[] = {
       "baby", "baby boy", "baby girl", "boy", "girl", "infant", "newborn", "unknown", "unk", "nn"};
-  constexpr std::string_view kPlaceholderSurname[] = {"doe", "unknown", "unk", "patient"};
+  constexpr std::string_view kPlaceholderSurname[] = {"doe", "unknown", "unk", "patient", "trauma"};
   for (std::string_view name : kPlaceholderGiven) {
     if (given_name == name) return true;
   }
   for (std::string_view name : kPlaceholderSurname) {
     if (surname == name) return true;
   }
-  return given_name.starts_with("baby ");
+  // "Trauma Alpha", "Trauma 12": emergency-department aliases.
+  return given_name.starts_with("baby ") || given_name == "trauma" ||
+         given_name.starts_with("trauma ") || surname.starts_with("trauma ");
+}
+
+std::string NormalizeSuffix(std::string_view text) {
+  const std::string normalized = NormalizeText(text);
+  struct Alias {
+    std::string_view written;
+    std::string_view suffix;
+  };
+  static constexpr Alias kAliases[] = {
+      {"jr", "jr"},     {"junior", "jr"}, {"jnr", "jr"}, {"sr", "sr"},
+      {"senior", "sr"}, {"snr", "sr"},    {"ii", "ii"},  {"2nd", "ii"},
+      {"iii", "iii"},   {"3rd", "iii"},   {"iv", "iv"},  {"4th", "iv"},
+  };
+  for (const Alias& alias : kAliases) {
+    if (normalized == alias.written) return std::string(alias.suffix);
+  }
+  return {};
+}
+
+std::string NormalizeSex(std::string_view text) {
+  const std::string normalized = NormalizeText(text);
+  if (normalized == "m" || normalized == "male" || normalized == "man") return "male";
+  if (normalized == "f" || normalized == "female" || normalized == "woman") return "female";
+  if (normalized == "o" || normalized == "x" || normalized == "other") return "other";
+  return {};
+}
+
+bool IsPlaceholderSsn(std::string_view digits) {
+  if (digits.empty()) return false;
+  if (digits == "123456789" || digits == "987654321") return true;
+  // 9-digit SSNs with an all-zero area, group or serial are never issued.
+  if (digits.size() == 9 &&
+      (digits.substr(0, 3) == "000" || digits.substr(3, 2) == "00" || digits.substr(5) == "0000")) {
+    return true;
+  }
+  return digits.find_first_not_of(digits[0]) == std::string_view::npos;
 }
 
 BirthDate ParseBirthDate(std::string_view text) {

@@ -34,6 +34,17 @@ NameParts SplitNameSuffix(std::string_view normalized);
 // given name and surname.
 bool IsPlaceholderName(std::string_view given_name, std::string_view surname);
 
+// A generational suffix written on its own ("Jr.", "junior", "3rd") as jr, sr, ii, iii or iv;
+// empty for anything else.
+std::string NormalizeSuffix(std::string_view text);
+
+// Sex as male, female or other; empty for unknown or missing (no evidence either way).
+std::string NormalizeSex(std::string_view text);
+
+// True for the SSNs systems fill in when the real one is unknown (999-99-9999, 000-00-0000,
+// 123-45-6789, any one digit repeated): shared by strangers, so never evidence. Takes digits.
+bool IsPlaceholderSsn(std::string_view digits);
+
 // A date of birth written YYYYMMDD. Impossible dates (19450493) stay as text so digit-level
 // comparisons still work on them; `valid` says whether it is a calendar date.
 struct BirthDate {

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <zlib.h>
+
 namespace custos::patients {
 
 namespace {
@@ -39,11 +41,31 @@ std::string PersonRecord::*FieldForColumn(std::string_view name) {
       {"ssn", &PersonRecord::ssn},
       {"phone_number", &PersonRecord::phone},
       {"phone", &PersonRecord::phone},
+      {"middle_name", &PersonRecord::middle_name},
+      {"suffix", &PersonRecord::suffix},
+      {"sex", &PersonRecord::sex},
+      {"gender", &PersonRecord::sex},
+      {"email", &PersonRecord::email},
   };
   for (const Column& column : kColumns) {
     if (column.name == name) return column.field;
   }
   return nullptr;
+}
+
+// The list column: '|'-separated maiden and former surnames.
+bool IsPreviousSurnamesColumn(std::string_view name) {
+  return name == "previous_surnames" || name == "maiden_name";
+}
+
+void SplitPreviousSurnames(std::string_view text, std::vector<std::string>& out) {
+  while (!text.empty()) {
+    const size_t bar = text.find('|');
+    const std::string_view name = Trim(text.substr(0, bar));
+    if (!name.empty()) out.emplace_back(name);
+    if (bar == std::string_view::npos) break;
+    text.remove_prefix(bar + 1);
+  }
 }
 
 }  // namespace
@@ -86,6 +108,7 @@ Result<std::vector<PersonRecord>> ParsePersonCsv(std::string_view text, std::str
                                                  const PersonCsvOptions& options) {
   std::vector<PersonRecord> records;
   std::vector<std::string PersonRecord::*> fields_by_column;
+  size_t previous_surnames_column = std::string::npos;
   std::vector<std::string> fields;
   bool has_header = false;
   bool has_id = false;
@@ -116,6 +139,12 @@ Result<std::vector<PersonRecord>> ParsePersonCsv(std::string_view text, std::str
           }
         }
         if (field == &PersonRecord::id) has_id = true;
+        if (IsPreviousSurnamesColumn(name) &&
+            std::none_of(
+                options.ignore_columns.begin(), options.ignore_columns.end(),
+                [](const std::string& ignored) { return IsPreviousSurnamesColumn(ignored); })) {
+          previous_surnames_column = fields_by_column.size();
+        }
         fields_by_column.push_back(field);
       }
       if (!has_id) return Status::InvalidArgument(where + ": header has no rec_id or id column");
@@ -130,6 +159,8 @@ Result<std::vector<PersonRecord>> ParsePersonCsv(std::string_view text, std::str
     for (size_t column = 0; column < fields.size(); ++column) {
       if (fields_by_column[column] != nullptr) {
         record.*fields_by_column[column] = std::move(fields[column]);
+      } else if (column == previous_surnames_column) {
+        SplitPreviousSurnames(fields[column], record.previous_surnames);
       }
     }
     if (record.id.empty()) return Status::InvalidArgument(where + ": empty record id");
@@ -139,6 +170,21 @@ Result<std::vector<PersonRecord>> ParsePersonCsv(std::string_view text, std::str
 }
 
 Result<std::string> ReadTextFile(const std::string& path) {
+  if (path.ends_with(".gz")) {
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (file == nullptr) return Status::NotFound("cannot read " + path);
+    gzbuffer(file, 1 << 17);
+    std::string text;
+    std::vector<char> buffer(1 << 16);
+    int read = 0;
+    while ((read = gzread(file, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0) {
+      text.append(buffer.data(), static_cast<size_t>(read));
+    }
+    const bool failed = read < 0;
+    gzclose(file);
+    if (failed) return Status::InvalidArgument(path + " is not a readable gzip file");
+    return text;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot read " + path);
   std::ostringstream content;

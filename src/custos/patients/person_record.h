@@ -5,6 +5,11 @@
 // ignored, and `blocking_number` is always dropped: Febrl's generator never corrupts it, so it is
 // the same for a person and all their duplicates and would leak the answer. Fields are trimmed
 // (FEBRL files have a space after each comma). An empty field means "missing".
+//
+// Columns: rec_id (or id), given_name, surname, street_number, address_1, address_2, suburb,
+// postcode, state, date_of_birth, soc_sec_id (or ssn), phone_number (or phone), and for
+// registration data middle_name, suffix, sex (or gender), email and previous_surnames (or
+// maiden_name; several separated by '|').
 #pragma once
 
 #include <string>
@@ -29,6 +34,12 @@ struct PersonRecord {
   std::string date_of_birth;  // YYYYMMDD as written, possibly an impossible date
   std::string ssn;
   std::string phone;
+  // Registration adds these (FEBRL files have none of them).
+  std::string middle_name;
+  std::string suffix;                          // jr, sr, ii, … when recorded apart from the name
+  std::string sex;                             // male, female, other, unknown; empty = missing
+  std::vector<std::string> previous_surnames;  // maiden and former surnames
+  std::string email;
 };
 
 struct PersonCsvOptions {
@@ -47,7 +58,8 @@ Result<std::vector<PersonRecord>> ParsePersonCsv(std::string_view text, std::str
 Result<std::vector<PersonRecord>> ReadPersonCsv(const std::string& path,
                                                 const PersonCsvOptions& options = {});
 
-// Reads a whole file; kNotFound when it cannot be read.
+// Reads a whole file, decompressing it when the name ends in `.gz`; kNotFound when it cannot be
+// read, kInvalidArgument for a damaged gzip file.
 Result<std::string> ReadTextFile(const std::string& path);
 
 // Splits one CSV line into trimmed fields (double quotes group commas; "" is a quote).

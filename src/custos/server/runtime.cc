@@ -54,6 +54,14 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
                                                         clinical::Definitions::R4());
   runtime->bundles_ = std::make_unique<clinical::BundleProcessor>(
       *runtime->database_, *runtime->resources_, *runtime->search_);
+  runtime->registry_ = std::make_unique<patients::Registry>(
+      *runtime->database_, *runtime->audit_trail_, runtime->clock(), *runtime->resources_,
+      patients::DefaultModel());
+  runtime->duplicate_queue_ = std::make_unique<patients::DuplicateQueue>(
+      *runtime->database_, *runtime->audit_trail_, runtime->clock(), *runtime->registry_);
+  runtime->merger_ = std::make_unique<patients::Merger>(*runtime->database_, *runtime->audit_trail_,
+                                                        runtime->clock(), *runtime->resources_,
+                                                        *runtime->registry_);
   return runtime;
 }
 
@@ -96,6 +104,61 @@ Result<int> SeedDemoUsers(Runtime& runtime, const RequestContext& context) {
     } else if (result.status().code() != StatusCode::kConflict) {
       return result.status();
     }
+  }
+  return created;
+}
+
+Result<int> SeedDemoDuplicates(Runtime& runtime, const RequestContext& context) {
+  {
+    CUSTOS_ASSIGN_OR_RETURN(auto tx, runtime.database().Begin(storage::TransactionMode::kReadOnly));
+    CUSTOS_ASSIGN_OR_RETURN(std::int64_t registered,
+                            tx->QueryInt("SELECT COUNT(*) FROM mpi_registrations"));
+    if (registered > 0) return 0;
+  }
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto found, runtime.search().Run(context, "Patient", {{"_count", "3"}, {"_sort", "_id"}}));
+  int created = 0;
+  for (size_t i = 0; i < found.matches.size(); ++i) {
+    auto patient = ParseJsonObject(found.matches[i].json);
+    if (!patient.ok()) continue;
+    const patients::PersonRecord person =
+        patients::PersonFromPatient(found.matches[i].id, *patient);
+    if (person.given_name.empty() || person.surname.empty() || person.date_of_birth.size() != 8) {
+      continue;
+    }
+    patients::Registration registration;
+    registration.name.given = person.given_name;
+    registration.name.family = person.surname;
+    registration.sex = person.sex.empty() ? "unknown" : person.sex;
+    std::string date = person.date_of_birth;
+    switch (i % 3) {
+      case 0:  // the given name shortened, as people give it at the desk
+        registration.name.given =
+            person.given_name.substr(0, std::min<size_t>(4, person.given_name.size()));
+        break;
+      case 1:  // a typo in the surname: two letters swapped
+        if (registration.name.family.size() > 3) {
+          std::swap(registration.name.family[1], registration.name.family[2]);
+        }
+        break;
+      default:  // day and month swapped, when that is still a date
+        if (std::stoi(date.substr(6, 2)) <= 12)
+          date = date.substr(0, 4) + date.substr(6, 2) + date.substr(4, 2);
+        break;
+    }
+    registration.birth_date = date.substr(0, 4) + "-" + date.substr(4, 2) + "-" + date.substr(6, 2);
+    if (!person.street_number.empty() || !person.address_1.empty()) {
+      std::string line = person.street_number;
+      if (!person.address_1.empty()) line += (line.empty() ? "" : " ") + person.address_1;
+      registration.address.lines.push_back(line);
+    }
+    registration.address.city = person.suburb;
+    registration.address.state = person.state.size() == 2 ? person.state : "";
+    if (person.postcode.size() == 5) registration.address.postal_code = person.postcode;
+    registration.confirm_new_person = true;
+    auto result = runtime.registry().Register(context, registration);
+    if (!result.ok()) return result.status();
+    if (result->patient) ++created;
   }
   return created;
 }

@@ -18,6 +18,9 @@
 #include "custos/core/clock.h"
 #include "custos/core/config.h"
 #include "custos/http/router.h"
+#include "custos/patients/duplicate_queue.h"
+#include "custos/patients/merge.h"
+#include "custos/patients/registry.h"
 #include "custos/storage/database.h"
 
 namespace custos::server {
@@ -42,6 +45,10 @@ class Runtime {
   clinical::ResourceStore& resources() { return *resources_; }
   clinical::Search& search() { return *search_; }
   clinical::BundleProcessor& bundles() { return *bundles_; }
+  // The master patient index. The registry loads the Patients into memory on first use.
+  patients::Registry& registry() { return *registry_; }
+  patients::DuplicateQueue& duplicate_queue() { return *duplicate_queue_; }
+  patients::Merger& merger() { return *merger_; }
   audit::VerifyOptions verify_options() const;
   std::string anchor_file() const;
 
@@ -59,6 +66,9 @@ class Runtime {
   std::unique_ptr<clinical::ResourceStore> resources_;
   std::unique_ptr<clinical::Search> search_;
   std::unique_ptr<clinical::BundleProcessor> bundles_;
+  std::unique_ptr<patients::Registry> registry_;
+  std::unique_ptr<patients::DuplicateQueue> duplicate_queue_;
+  std::unique_ptr<patients::Merger> merger_;
 };
 
 // The demo logins `custos init --demo` creates (all with kDemoPassword).
@@ -71,6 +81,11 @@ inline constexpr std::string_view kDemoPassword = "custos-demo-pass";
 const std::vector<DemoUser>& DemoUsers();
 // Creates the demo users that do not exist yet; returns how many it created.
 Result<int> SeedDemoUsers(Runtime& runtime, const RequestContext& context);
+
+// Registers look-alikes of a few demo patients (a nickname, a typo, a transposed birth date) the
+// way a hurried registrar would — creating anyway — so that the duplicate queue has work in it.
+// Does nothing when registrations exist already. Returns how many it registered.
+Result<int> SeedDemoDuplicates(Runtime& runtime, const RequestContext& context);
 
 // Server: the HTTP service on a Runtime — routes, static files, metrics, the listener — and the
 // timer that signs audit checkpoints while it runs (and once more at shutdown).

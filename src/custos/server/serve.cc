@@ -7,6 +7,7 @@
 #include "custos/http/api.h"
 #include "custos/http/handlers.h"
 #include "custos/http/http_server.h"
+#include "custos/http/mpi_routes.h"
 #include "custos/server/runtime.h"
 
 namespace custos::server {
@@ -70,6 +71,7 @@ struct Server::Parts {
   http::Api api;
   http::ApiServices services;
   fhir::FhirServices fhir_services;
+  http::MpiServices mpi_services;
   http::HttpServer listener;
 
   explicit Parts(Runtime& runtime)
@@ -78,7 +80,9 @@ struct Server::Parts {
         services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics,
                  http::ServerInfo{}},
         fhir_services{runtime.resources(), runtime.search(), runtime.bundles(),
-                      std::string(kVersion)},
+                      std::string(kVersion), &runtime.registry()},
+        mpi_services{runtime.registry(), runtime.duplicate_queue(), runtime.merger(),
+                     runtime.clock()},
         listener(ListenerOptions(runtime.config()), api) {
     const Config& config = runtime.config();
     services.info.version = std::string(kVersion);
@@ -91,6 +95,7 @@ struct Server::Parts {
     api.SetReadAuditBatcher(&read_audit);
     http::AddRoutes(api, services);
     fhir::AddFhirRoutes(api, fhir_services);
+    http::AddMpiRoutes(api, mpi_services);
   }
 };
 
@@ -100,6 +105,8 @@ Server::~Server() = default;
 Status Server::Listen() {
   const Config& config = runtime_.config();
   CUSTOS_RETURN_IF_ERROR(parts_->static_files.Load(config.web_dir));
+  // The first registrar should not wait for the patient index to load.
+  CUSTOS_RETURN_IF_ERROR(runtime_.registry().Load());
   if (!parts_->static_files.loaded()) {
     Log(LogLevel::kWarn, "web_app_missing",
         {{"web_dir", config.web_dir}, {"hint", "run make build"}});
