@@ -18,6 +18,8 @@ export const DEMO_USERS = {
   coder: process.env.CUSTOS_DEMO_CODER ?? 'coder',
   auditor: process.env.CUSTOS_DEMO_AUDITOR ?? 'auditor',
   registrar: process.env.CUSTOS_DEMO_REGISTRAR ?? 'registrar',
+  /** Role him_analyst (patients.merge, clinical.read): `custos init --demo` names it "analyst". */
+  analyst: process.env.CUSTOS_DEMO_ANALYST ?? 'analyst',
 };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -16,10 +16,15 @@ import { AccountPage } from './pages/AccountPage';
 import { AdminPage } from './pages/AdminPage';
 import { AuditPage } from './pages/AuditPage';
 import { DashboardPage } from './pages/DashboardPage';
+import { DuplicatePairPage } from './pages/DuplicatePairPage';
+import { DuplicateQueuePage } from './pages/DuplicateQueuePage';
+import { DuplicateReportPage } from './pages/DuplicateReportPage';
 import { LoginPage } from './pages/LoginPage';
+import { MergeHistoryPage } from './pages/MergeHistoryPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { PatientChartPage } from './pages/PatientChartPage';
 import { PatientsPage } from './pages/PatientsPage';
+import { RegistrationPage } from './pages/RegistrationPage';
 import { forgetPatientSearch } from './patientSearch';
 import { navigate, usePath } from './router';
 import { SessionContext, type Session } from './session';
@@ -47,11 +52,16 @@ const SCREENS: Record<string, () => ReactNode> = {
   '/audit': () => <AuditPage />,
   '/account': () => <AccountPage />,
   '/patients': () => <PatientsPage />,
+  '/registration': () => <RegistrationPage />,
+  '/duplicates': () => <DuplicateQueuePage />,
+  '/merges': () => <MergeHistoryPage />,
+  '/duplicate-report': () => <DuplicateReportPage />,
 };
 
-/** Screens whose address carries an id: `/patients/{id}`. */
+/** Screens whose address carries an id: `/patients/{id}`, `/duplicates/{pair_id}`. */
 const PARAM_SCREENS: { pattern: RegExp; render: (id: string) => ReactNode }[] = [
   { pattern: /^\/patients\/([^/]+)$/, render: (id) => <PatientChartPage key={id} id={id} /> },
+  { pattern: /^\/duplicates\/([^/]+)$/, render: (id) => <DuplicatePairPage key={id} pairId={id} /> },
 ];
 
 function screenFor(path: string): (() => ReactNode) | undefined {

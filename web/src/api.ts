@@ -117,13 +117,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly field: string | undefined;
+  /** The whole error body, for answers that carry more than `error` (a 409 `possible_duplicate`). */
+  readonly body: Record<string, unknown> | undefined;
 
-  constructor(status: number, code: string, message: string, field?: string) {
+  constructor(status: number, code: string, message: string, field?: string, body?: Record<string, unknown>) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.body = body;
   }
 }
 
@@ -161,8 +164,10 @@ async function errorFrom(response: Response): Promise<ApiError> {
   let code = 'internal';
   let message = `The server answered ${response.status} ${response.statusText}`.trim();
   let field: string | undefined;
+  let whole: Record<string, unknown> | undefined;
   try {
     const body: unknown = await response.json();
+    if (isRecord(body)) whole = body;
     const error = isRecord(body) ? body.error : undefined;
     if (isRecord(error)) {
       if (typeof error.code === 'string') code = error.code;
@@ -172,7 +177,7 @@ async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy's error page, say): keep the status line as the message.
   }
-  return new ApiError(response.status, code, message, field);
+  return new ApiError(response.status, code, message, field, whole);
 }
 
 async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -297,6 +302,230 @@ export const auditCsvUrl = (filter: AuditFilter): string =>
 
 export const verifyAudit = (): Promise<AuditVerifyAnswer> =>
   request<AuditVerifyAnswer>('/audit/verify');
+
+// Master patient index: registration, duplicates, merge ------------------------------------------
+
+export type Sex = 'male' | 'female' | 'other' | 'unknown';
+export type Subscriber = 'self' | 'spouse' | 'child' | 'other';
+export type VerificationStatus = 'verified' | 'unverified' | 'failed';
+
+export interface PersonName {
+  given?: string;
+  middle?: string;
+  family?: string;
+  suffix?: string;
+}
+
+export interface PreviousName {
+  given?: string;
+  family?: string;
+  use?: 'maiden' | 'old';
+}
+
+export interface PostalAddress {
+  line?: string[];
+  city?: string;
+  state?: string;
+  postal_code?: string;
+}
+
+export interface ExternalIdentifier {
+  system: string;
+  value: string;
+}
+
+export interface CoverageInput {
+  payer?: string;
+  member_id?: string;
+  group?: string;
+  subscriber?: Subscriber;
+  verification_status?: VerificationStatus;
+  verified_on?: string;
+}
+
+/** The body of `match` (every field optional) and `register` (docs/API.md, "Registration"). */
+export interface Registration {
+  facility?: string;
+  name?: PersonName;
+  previous_names?: PreviousName[];
+  preferred_name?: string;
+  birth_date?: string;
+  sex?: Sex;
+  ssn?: string;
+  address?: PostalAddress;
+  phone?: string;
+  email?: string;
+  identifiers?: ExternalIdentifier[];
+  coverage?: CoverageInput[];
+  confirm_new_person?: boolean;
+}
+
+/** One compared field of a pair: its agreement level and weight in bits (negative = against). */
+export interface FieldWeight {
+  field: string;
+  level: string;
+  weight: number;
+}
+
+export type MatchDecision = 'link' | 'review';
+
+export interface Candidate {
+  patient_id: string;
+  mrn: string;
+  name: string;
+  birth_date: string;
+  sex: string;
+  address: string;
+  phone: string;
+  ssn_last4: string;
+  score: number;
+  log_odds: number;
+  decision: MatchDecision;
+  fields: FieldWeight[];
+  /** The rule that held the pair at review (`placeholder_name`, …), or "". */
+  capped_by: string;
+}
+
+export interface PatientSummary {
+  patient_id: string;
+  mrn: string;
+  name: string;
+  birth_date: string;
+  sex: string;
+  address: string;
+  phone: string;
+  email: string;
+  ssn_last4: string;
+  identifiers: ExternalIdentifier[];
+  created_at: string;
+  facility: string;
+  active: boolean;
+  replaced_by: string | null;
+  /** Set (with only `patient_id`) in a queue item whose patient no longer exists. */
+  missing?: boolean;
+}
+
+export type QueueStatus = 'open' | 'deferred' | 'overlay' | 'not_duplicate' | 'merged';
+export type QueueSort = 'score' | 'age' | 'facility';
+
+export interface QueueItem {
+  pair_id: string;
+  status: QueueStatus;
+  score: number;
+  log_odds: number;
+  decision: MatchDecision | string;
+  created_at: string;
+  updated_at: string;
+  facility: string;
+  note: string | null;
+  patient_a: PatientSummary;
+  patient_b: PatientSummary;
+  fields?: FieldWeight[];
+  capped_by?: string;
+}
+
+/** The fields whose surviving value a merge chooses. */
+export const MERGE_FIELDS = ['name', 'birth_date', 'sex', 'ssn', 'address', 'phone', 'email'] as const;
+export type MergeField = (typeof MERGE_FIELDS)[number];
+export type MergeKeep = Partial<Record<MergeField, 'survivor' | 'duplicate'>>;
+
+export interface Merge {
+  merge_id: string;
+  survivor: string;
+  duplicate: string;
+  status: 'merged' | 'unmerged';
+  merged_at: string;
+  merged_by: string;
+  unmerged_at: string | null;
+  moved: number;
+  score: number | null;
+  /** The queue pair the merge decided, if it came from the queue. */
+  pair_id?: string | null;
+}
+
+export interface DuplicateReportMonth {
+  /** "2026-11" */
+  month: string;
+  registrations: number;
+  duplicates_created: number;
+  /** Duplicates created / registrations in the month (a fraction). */
+  creation_rate: number;
+  merges: number;
+}
+
+export interface DuplicateReport {
+  registry_size: number;
+  active_patients: number;
+  duplicates_open: number;
+  /** Open duplicate pairs / active patients (a fraction). */
+  duplicate_rate: number;
+  series: DuplicateReportMonth[];
+}
+
+/** The server's 409 code when a registration looks like a patient already registered. */
+export const POSSIBLE_DUPLICATE = 'possible_duplicate';
+
+export type RegisterAnswer =
+  | { kind: 'created'; patient: PatientSummary }
+  | { kind: 'possible_duplicate'; message: string; candidates: Candidate[] };
+
+/** Likely existing patients for a (partial) registration, best first. */
+export const matchPatients = (registration: Registration): Promise<{ candidates: Candidate[] }> =>
+  request<{ candidates: Candidate[] }>('/patients/match', { method: 'POST', body: registration });
+
+/**
+ * Registers a patient. A 409 `possible_duplicate` is an answer, not a failure: it comes back with
+ * the candidates, and the caller resubmits with `confirm_new_person: true` once the user says so.
+ */
+export async function registerPatient(registration: Registration): Promise<RegisterAnswer> {
+  try {
+    const answer = await request<{ patient: PatientSummary }>('/patients', { method: 'POST', body: registration });
+    return { kind: 'created', patient: answer.patient };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409 && error.code === POSSIBLE_DUPLICATE) {
+      const candidates = error.body?.candidates;
+      return { kind: 'possible_duplicate', message: error.message, candidates: Array.isArray(candidates) ? (candidates as Candidate[]) : [] };
+    }
+    throw error;
+  }
+}
+
+export const getPatientSummary = (id: string): Promise<PatientSummary> =>
+  request<PatientSummary>(`/patients/${encodeURIComponent(id)}`);
+
+export const listDuplicateQueue = (
+  status: QueueStatus,
+  sort: QueueSort,
+  cursor?: string | null,
+): Promise<{ items: QueueItem[] } & Page> =>
+  request<{ items: QueueItem[] } & Page>(`/mpi/queue${query({ status, sort, cursor, limit: 50 })}`);
+
+export const getQueueItem = (pairId: string): Promise<QueueItem> =>
+  request<QueueItem>(`/mpi/queue/${encodeURIComponent(pairId)}`);
+
+export type QueueAction = 'not-duplicate' | 'defer' | 'overlay';
+
+export const queueAction = (pairId: string, action: QueueAction, note?: string): Promise<QueueItem> =>
+  request<QueueItem>(`/mpi/queue/${encodeURIComponent(pairId)}/${action}`, {
+    method: 'POST',
+    body: note === undefined || note === '' ? {} : { note },
+  });
+
+export const mergePatients = (body: {
+  survivor: string;
+  duplicate: string;
+  pair_id?: string;
+  keep: MergeKeep;
+}): Promise<{ merge: Merge }> => request<{ merge: Merge }>('/mpi/merge', { method: 'POST', body });
+
+export const listMerges = (patient?: string): Promise<{ items: Merge[] }> =>
+  request<{ items: Merge[] }>(`/mpi/merges${query({ patient })}`);
+
+export const unmerge = (mergeId: string): Promise<{ merge: Merge }> =>
+  request<{ merge: Merge }>(`/mpi/merges/${encodeURIComponent(mergeId)}/unmerge`, { method: 'POST' });
+
+export const getDuplicateReport = (months: number): Promise<DuplicateReport> =>
+  request<DuplicateReport>(`/mpi/report${query({ months })}`);
 
 // FHIR R4 (/fhir) ---------------------------------------------------------------------------------
 
