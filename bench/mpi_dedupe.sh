@@ -3,7 +3,7 @@
 # run (precision, recall, F1, pair completeness, seconds, ...) plus wall time and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build/engine}
+BUILD=${BUILD:-build/dev}
 FEBRL=tests/data/febrl
 SHARED=../shared/data/febrl
 work=$(mktemp -d)

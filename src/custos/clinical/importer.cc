@@ -11,6 +11,8 @@
 #include <sstream>
 #include <thread>
 
+#include <pthread.h>
+
 #include "custos/auth/permissions.h"
 #include "custos/clinical/bundles.h"
 
@@ -318,6 +320,7 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
     return true;  // `to_free` is freed here, on this thread
   };
   std::thread preparer([&] {
+    pthread_setname_np(pthread_self(), "import-prepare");
     KnownIdentifiers known;
     for (size_t file = 0; file < paths.size(); ++file) {
       Item done;
