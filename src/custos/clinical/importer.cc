@@ -67,9 +67,9 @@ Result<std::optional<std::string>> Importer::FindByIdentifier(storage::Transacti
     if (value.empty()) continue;
     CUSTOS_ASSIGN_OR_RETURN(
         auto row, tx.QueryOne("SELECT r.id FROM search_token t JOIN resources r ON r.rid = "
-                              "t.rid WHERE t.resource_type = $1 AND t.param = 'identifier' "
-                              "AND t.code = $2 AND t.system = $3 AND r.deleted = 0 LIMIT 1",
-                              {type, value, system}));
+                              "t.rid WHERE t.param = $1 AND t.code = $2 AND t.system = $3 AND "
+                              "r.deleted = 0 LIMIT 1",
+                              {std::int64_t{ParamId(type, "identifier")}, value, system}));
     if (row) return std::optional<std::string>(row->String(0));
   }
   return std::optional<std::string>();

@@ -160,11 +160,12 @@ TEST_F(ImporterTest, AResourceTwiceInOneBundleEndsAsItsSecondVersion) {
   ASSERT_OK(importer_->ImportFiles(context_, {WriteFile("twice.json", bundle.dump())}, stats));
   EXPECT_EQ(Count("SELECT COUNT(*) FROM resources WHERE resource_type = 'Patient'"), 1);
   EXPECT_EQ(Count("SELECT version FROM resources WHERE resource_type = 'Patient'"), 2);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM search_string WHERE param = 'family' AND "
-                  "normalized = 'second'"),
+  const std::string family = std::to_string(ParamId("Patient", "family"));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM search_string WHERE param = " + family +
+                  " AND normalized = 'second'"),
             1);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM search_string WHERE param = 'family' AND "
-                  "normalized = 'first'"),
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM search_string WHERE param = " + family +
+                  " AND normalized = 'first'"),
             0);
 }
 
@@ -193,6 +194,74 @@ TEST_F(ImporterTest, AnInvalidResourceLeavesNothingOfItsBundle) {
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("entry 2 (Encounter)"), std::string::npos) << status.message();
   EXPECT_EQ(Count("SELECT COUNT(*) FROM resources"), 0);
+}
+
+}  // namespace
+}  // namespace custos::clinical
+
+namespace custos::clinical {
+namespace {
+
+// Migration 0005 empties the index tables and asks for them to be refilled from the stored
+// resources; a rebuild must give back exactly the rows the writes made, and resume from where it
+// was.
+TEST_F(ImporterTest, TheSearchIndexIsRebuiltFromTheStoredResourcesWhenAsked) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    paths.push_back(WriteFile("patient" + n + ".json",
+                              PatientBundle("00000000-0000-4000-8000-00000000000" + n,
+                                            "11111111-0000-4000-8000-00000000000" + n,
+                                            "Family" + n)
+                                  .dump()));
+  }
+  ImportStats stats;
+  ASSERT_OK(importer_->ImportFiles(context_, paths, stats));
+  const char* kTables[] = {"search_token", "search_string", "search_date", "search_reference"};
+  auto rows = [&] {
+    std::string all;
+    for (const char* table : kTables) {
+      auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+      EXPECT_OK((*tx)->Query(std::string("SELECT * FROM ") + table + " ORDER BY 1, 2, 3, 4", {},
+                             [&](const storage::Row& row) {
+                               for (int c = 0; c < row.size(); ++c)
+                                 all += std::string(row.Text(c)) + "|";
+                               all += "\n";
+                               return true;
+                             }));
+    }
+    return all;
+  };
+  const std::string written = rows();
+  ASSERT_GT(Count("SELECT COUNT(*) FROM search_reference"), 0);
+
+  // Nothing asked: nothing done.
+  ASSERT_OK_AND_ASSIGN(std::int64_t untouched, store_->RebuildSearchIndexIfAsked(context_));
+  EXPECT_EQ(untouched, 0);
+
+  // As the migration leaves it: empty tables and a request. Then as an interrupted rebuild
+  // leaves it: the rows of the first resources present, the request pointing past them.
+  for (int stage = 0; stage < 2; ++stage) {
+    {
+      auto tx = database_->Begin();
+      ASSERT_OK(tx);
+      const std::int64_t next = stage == 0 ? 0 : 3;
+      for (const char* table : kTables) {
+        ASSERT_OK((*tx)->Execute(std::string("DELETE FROM ") + table + " WHERE rid >= $1",
+                                 {next}));
+      }
+      ASSERT_OK((*tx)->Execute("INSERT INTO search_index_rebuild (id, next_rid) VALUES (1, $1)",
+                               {next}));
+      ASSERT_OK((*tx)->Commit());
+    }
+    ASSERT_NE(rows(), written);
+    ASSERT_OK_AND_ASSIGN(std::int64_t rebuilt, store_->RebuildSearchIndexIfAsked(context_));
+    EXPECT_EQ(rebuilt, stage == 0 ? Count("SELECT COUNT(*) FROM resources")
+                                  : Count("SELECT COUNT(*) FROM resources WHERE rid >= 3"));
+    EXPECT_EQ(rows(), written);
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM search_index_rebuild"), 0);
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'search_index.rebuild'"), 2);
 }
 
 }  // namespace

@@ -72,19 +72,8 @@ ResourceStore::ResourceStore(storage::Database& database, audit::AuditSink& audi
       audit_(audit),
       clock_(clock),
       definitions_(definitions),
-      validator_(definitions) {
-  for (const auto& type : definitions_.StoredResourceTypes()) {
-    auto& parameters = indexed_parameters_[type];
-    for (const auto& parameter : definitions_.SearchParameters(type)) {
-      // _id is the resources table's own column; composite and special ones are not indexed.
-      if (parameter.code == "_id" || parameter.type == SearchParamType::kComposite ||
-          parameter.type == SearchParamType::kSpecial) {
-        continue;
-      }
-      parameters.push_back(parameter);
-    }
-  }
-}
+      validator_(definitions),
+      layout_(IndexLayout::For(definitions)) {}
 
 Status ResourceStore::CheckWritable(const Json& resource, const std::string& expected_type,
                                     WriteOutcome* outcome) const {
@@ -171,7 +160,6 @@ Status InsertMany(storage::Transaction& tx, std::string_view table, std::string_
 struct IndexedResource {
   std::int64_t rid;
   const std::string* type;
-  const std::optional<std::string>* patient_id;
   const IndexEntries* entries;
 };
 
@@ -183,15 +171,12 @@ Status InsertIndexRows(storage::Transaction& tx, std::string_view table, std::st
   for (const auto& resource : resources) {
     for (const auto& entry : resource.entries->*member) rows.emplace_back(&resource, &entry);
   }
-  return InsertMany(tx, table,
-                    "rid, resource_type, param, " + std::string(columns) + ", patient_id",
-                    value_columns + 4, rows.size(), [&](size_t i, storage::Params& params) {
+  return InsertMany(tx, table, "rid, param, " + std::string(columns), value_columns + 2,
+                    rows.size(), [&](size_t i, storage::Params& params) {
                       const auto& [resource, entry] = rows[i];
                       params.emplace_back(resource->rid);
-                      params.emplace_back(*resource->type);
-                      params.emplace_back(entry->param);
+                      params.emplace_back(std::int64_t{ParamId(*resource->type, entry->param)});
                       bind(*entry, params);
-                      params.emplace_back(*resource->patient_id);
                     });
 }
 
@@ -219,7 +204,12 @@ Status WriteIndexRows(storage::Transaction& tx, const std::vector<IndexedResourc
                                          [](const ReferenceEntry& e, storage::Params& p) {
                                            p.emplace_back(e.target_type);
                                            p.emplace_back(e.target_id);
-                                           p.emplace_back(e.url);
+                                           // Only what type and id cannot say again.
+                                           if (e.target_type.empty()) {
+                                             p.emplace_back(e.url);
+                                           } else {
+                                             p.emplace_back(nullptr);
+                                           }
                                          }));
   CUSTOS_RETURN_IF_ERROR(InsertIndexRows(tx, "search_quantity", "value, system, code, unit", 4,
                                          resources, &IndexEntries::quantities,
@@ -239,17 +229,62 @@ Status WriteIndexRows(storage::Transaction& tx, const std::vector<IndexedResourc
 }  // namespace
 
 Status ResourceStore::WriteIndex(storage::Transaction& tx, std::int64_t rid,
-                                 const std::string& type,
-                                 const std::optional<std::string>& patient_id,
-                                 const IndexEntries& entries) {
-  return WriteIndexRows(tx, {IndexedResource{rid, &type, &patient_id, &entries}});
+                                 const std::string& type, const IndexEntries& entries) {
+  return WriteIndexRows(tx, {IndexedResource{rid, &type, &entries}});
 }
 
-const std::vector<SearchParameterDef>& ResourceStore::IndexedParameters(
-    const std::string& type) const {
-  static const std::vector<SearchParameterDef> kNone;
-  const auto it = indexed_parameters_.find(type);
-  return it == indexed_parameters_.end() ? kNone : it->second;
+Result<std::int64_t> ResourceStore::RebuildSearchIndexIfAsked(const RequestContext& context) {
+  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
+  constexpr std::int64_t kBatch = 500;
+  std::int64_t indexed = 0;
+  for (;;) {
+    CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+    CUSTOS_ASSIGN_OR_RETURN(auto asked,
+                            tx->QueryOne("SELECT next_rid FROM search_index_rebuild WHERE id = 1"));
+    if (!asked) return indexed;
+    const std::int64_t from = asked->Int(0);
+    std::vector<std::int64_t> rids;
+    std::vector<std::string> types;
+    std::vector<IndexEntries> entries;
+    CUSTOS_RETURN_IF_ERROR(tx->Query(
+        "SELECT r.rid, r.resource_type, v.content FROM resources r JOIN resource_versions v ON "
+        "v.rid = r.rid AND v.version = r.version WHERE r.rid >= $1 AND r.deleted = 0 ORDER BY "
+        "r.rid LIMIT $2",
+        {from, kBatch}, [&](const storage::Row& row) {
+          Json resource = Json::parse(row.Text(2), nullptr, false);
+          rids.push_back(row.Int(0));
+          types.push_back(row.String(1));
+          auto extracted =
+              resource.is_discarded()
+                  ? Result<IndexEntries>(IndexEntries{})
+                  : ExtractIndexEntries(resource, layout_->StoredParameters(types.back()));
+          entries.push_back(extracted.ok() ? std::move(extracted).value() : IndexEntries{});
+          return true;
+        }));
+    if (rids.empty()) {
+      CUSTOS_RETURN_IF_ERROR(tx->Execute("DELETE FROM search_index_rebuild").status());
+      CUSTOS_RETURN_IF_ERROR(
+          audit_.Record(*tx, audit::AuditEvent::For(context, "search_index.rebuild", "", "")
+                                 .WithDetails({{"resources", indexed}})));
+      CUSTOS_RETURN_IF_ERROR(tx->Commit());
+      CUSTOS_RETURN_IF_ERROR(database_.RefreshStatistics());
+      return indexed;
+    }
+    for (const char* table : {"search_token", "search_string", "search_date", "search_reference",
+                              "search_quantity", "search_number", "search_uri"}) {
+      CUSTOS_RETURN_IF_ERROR(
+          tx->Execute("DELETE FROM " + std::string(table) + " WHERE rid >= $1 AND rid <= $2",
+                      {rids.front(), rids.back()})
+              .status());
+    }
+    std::vector<IndexedResource> batch;
+    for (size_t i = 0; i < rids.size(); ++i) batch.push_back({rids[i], &types[i], &entries[i]});
+    CUSTOS_RETURN_IF_ERROR(WriteIndexRows(*tx, batch));
+    CUSTOS_RETURN_IF_ERROR(
+        tx->Execute("UPDATE search_index_rebuild SET next_rid = $1", {rids.back() + 1}).status());
+    CUSTOS_RETURN_IF_ERROR(tx->Commit());
+    indexed += static_cast<std::int64_t>(rids.size());
+  }
 }
 
 Result<PreparedResource> ResourceStore::Prepare(Json resource, std::string id,
@@ -267,8 +302,9 @@ Result<PreparedResource> ResourceStore::Prepare(Json resource, std::string id,
   if (!meta.is_object()) meta = Json::object();
   meta["versionId"] = "1";
   meta["lastUpdated"] = prepared.last_updated;
-  CUSTOS_ASSIGN_OR_RETURN(prepared.entries,
-                          ExtractIndexEntries(resource, IndexedParameters(prepared.resource_type)));
+  CUSTOS_ASSIGN_OR_RETURN(
+      prepared.entries,
+      ExtractIndexEntries(resource, layout_->StoredParameters(prepared.resource_type)));
   prepared.patient_id = CompartmentPatient(prepared.resource_type, prepared.id, prepared.entries);
   prepared.json = resource.dump(-1, ' ', false, Json::error_handler_t::replace);
   prepared.resource = std::move(resource);
@@ -377,8 +413,7 @@ Status ResourceStore::WritePreparedBatch(storage::Transaction& tx, const Request
   std::vector<IndexedResource> indexed;
   indexed.reserve(fresh.size());
   for (size_t i = 0; i < fresh.size(); ++i) {
-    indexed.push_back(
-        {rids[i], &fresh[i]->resource_type, &fresh[i]->patient_id, &fresh[i]->entries});
+    indexed.push_back({rids[i], &fresh[i]->resource_type, &fresh[i]->entries});
   }
   CUSTOS_RETURN_IF_ERROR(WriteIndexRows(tx, indexed));
   return write_again();
@@ -446,8 +481,7 @@ Result<StoredResource> ResourceStore::WriteVersion(storage::Transaction& tx,
                  {rid, stored.version, stored.patient_id, stored.last_updated, method,
                   stored.deleted ? storage::Param(nullptr) : storage::Param(stored.json)})
           .status());
-  if (prepared)
-    CUSTOS_RETURN_IF_ERROR(WriteIndex(tx, rid, type, stored.patient_id, prepared->entries));
+  if (prepared) CUSTOS_RETURN_IF_ERROR(WriteIndex(tx, rid, type, prepared->entries));
   if (audit) {
     const char* action =
         stored.deleted ? "resource.delete" : (current ? "resource.update" : "resource.create");

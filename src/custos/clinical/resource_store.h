@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "custos/audit/audit_sink.h"
 #include "custos/clinical/definitions.h"
 #include "custos/clinical/index_entries.h"
+#include "custos/clinical/index_layout.h"
 #include "custos/clinical/validator.h"
 #include "custos/core/clock.h"
 #include "custos/core/json.h"
@@ -129,8 +131,16 @@ class ResourceStore {
   Status WritePreparedBatch(storage::Transaction& tx, const RequestContext& context,
                             std::vector<PreparedResource>& batch);
 
+  // Refills the search index from the current versions when the database asks for it (a
+  // migration that changed the index tables leaves a row in `search_index_rebuild`): in row
+  // order, 500 resources per transaction, so an interrupted rebuild resumes where it stopped.
+  // Records one audit event when done. Returns how many resources were indexed (0 when nothing
+  // was asked). Call before serving: searches miss what is not rebuilt yet.
+  Result<std::int64_t> RebuildSearchIndexIfAsked(const RequestContext& context);
+
   const Definitions& definitions() const { return definitions_; }
   const Validator& validator() const { return validator_; }
+  const IndexLayout& index_layout() const { return *layout_; }
 
  private:
   struct Current;
@@ -143,10 +153,8 @@ class ResourceStore {
                                       const std::string& type, const std::string& id,
                                       const std::optional<Current>& current,
                                       PreparedResource* prepared, bool audit);
-  // The parameters a type is indexed by (all but _id, composite and special ones).
-  const std::vector<SearchParameterDef>& IndexedParameters(const std::string& type) const;
   Status WriteIndex(storage::Transaction& tx, std::int64_t rid, const std::string& type,
-                    const std::optional<std::string>& patient_id, const IndexEntries& entries);
+                    const IndexEntries& entries);
   Status AuditRead(const RequestContext& context, const StoredResource& resource,
                    std::string_view action);
 
@@ -155,7 +163,7 @@ class ResourceStore {
   const Clock& clock_;
   const Definitions& definitions_;
   Validator validator_;
-  std::map<std::string, std::vector<SearchParameterDef>, std::less<>> indexed_parameters_;
+  std::shared_ptr<const IndexLayout> layout_;
 };
 
 // The Patient whose compartment holds a resource with these index entries: the resource itself

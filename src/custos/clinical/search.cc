@@ -198,10 +198,28 @@ std::string LikeEscape(const std::string& text) {
   return out;
 }
 
+// "x.param IN (…) [AND x.target_type = …]": the index rows that hold a parameter's values. The
+// ids are our own numbers, written as literals so that each parameter keeps its own plan.
+std::string ParamCondition(const ParamSource& source, const std::string& alias, SqlBuilder& sql) {
+  std::string condition = alias + ".param";
+  if (source.param_ids.size() == 1) {
+    condition += " = " + std::to_string(source.param_ids.front());
+  } else {
+    condition += " IN (";
+    for (size_t i = 0; i < source.param_ids.size(); ++i)
+      condition += (i ? ", " : "") + std::to_string(source.param_ids[i]);
+    condition += ")";
+  }
+  if (!source.target_type.empty())
+    condition += " AND " + alias + ".target_type = " + sql.Bind(source.target_type);
+  return condition;
+}
+
 class ConditionBuilder {
  public:
-  ConditionBuilder(const Definitions& definitions, SqlBuilder& sql, storage::Backend backend)
-      : definitions_(definitions), sql_(sql), backend_(backend) {}
+  ConditionBuilder(const Definitions& definitions, const IndexLayout& layout, SqlBuilder& sql,
+                   storage::Backend backend)
+      : definitions_(definitions), layout_(layout), sql_(sql), backend_(backend) {}
 
   // One query parameter `name` (with modifier and chain) = `value` on `type`.
   Result<Condition> Build(const std::string& type, const std::string& name,
@@ -222,6 +240,9 @@ class ConditionBuilder {
     const SearchParameterDef* parameter = definitions_.SearchParameter(type, code);
     if (!parameter) {
       return Status::InvalidArgument("unknown search parameter " + code + " for " + type, name);
+    }
+    if (!layout_.Source(type, code)) {
+      return Status::InvalidArgument("searching by " + code + " is not supported", name);
     }
     if (!chain.empty()) return ChainCondition(type, *parameter, modifier, chain, value, name);
     if (modifier == "missing") return MissingCondition(type, *parameter, value, name);
@@ -267,11 +288,11 @@ class ConditionBuilder {
     }
   }
 
-  std::string Subquery(const char* table, const std::string& type, const std::string& param,
+  // The rows of parameter `code` of `type` (see IndexLayout) that satisfy `predicate`.
+  std::string Subquery(const char* table, const std::string& type, const std::string& code,
                        const std::string& predicate) {
-    return std::string("SELECT x.rid FROM ") + table +
-           " x WHERE x.resource_type = " + sql_.Bind(type) + " AND x.param = " + sql_.Bind(param) +
-           " AND (" + predicate + ")";
+    return std::string("SELECT x.rid FROM ") + table + " x WHERE " +
+           ParamCondition(*layout_.Source(type, code), "x", sql_) + " AND (" + predicate + ")";
   }
 
   static Status NoModifier(const std::string& modifier, const std::string& name) {
@@ -484,6 +505,7 @@ class ConditionBuilder {
   }
 
   const Definitions& definitions_;
+  const IndexLayout& layout_;
   SqlBuilder& sql_;
   storage::Backend backend_;
 };
@@ -496,11 +518,12 @@ StoredResource ResourceFromRow(const storage::Row& row) { return StoredResourceF
 struct Include {
   std::string source_type;
   std::string param;
-  std::string target_type;  // may be empty
+  std::string target_type;              // may be empty
+  const ParamSource* source = nullptr;  // where the parameter's rows are
 };
 
-Result<Include> ParseInclude(const Definitions& definitions, const std::string& value,
-                             const std::string& name) {
+Result<Include> ParseInclude(const Definitions& definitions, const IndexLayout& layout,
+                             const std::string& value, const std::string& name) {
   Include include;
   const size_t first = value.find(':');
   if (first == std::string::npos)
@@ -512,7 +535,8 @@ Result<Include> ParseInclude(const Definitions& definitions, const std::string& 
   if (second != std::string::npos) include.target_type = value.substr(second + 1);
   const SearchParameterDef* parameter =
       definitions.SearchParameter(include.source_type, include.param);
-  if (!parameter || parameter->type != SearchParamType::kReference) {
+  include.source = layout.Source(include.source_type, include.param);
+  if (!parameter || parameter->type != SearchParamType::kReference || !include.source) {
     return Status::InvalidArgument(
         include.source_type + ":" + include.param + " is not a reference parameter", name);
   }
@@ -522,10 +546,10 @@ Result<Include> ParseInclude(const Definitions& definitions, const std::string& 
 }  // namespace
 
 // WHERE clause of a plain search (no paging, sorting or includes): the matching current resources.
-Result<std::string> PlainWhere(const Definitions& definitions, storage::Backend backend,
-                               const std::string& type, const QueryParameters& parameters,
-                               SqlBuilder& sql) {
-  ConditionBuilder builder(definitions, sql, backend);
+Result<std::string> PlainWhere(const Definitions& definitions, const IndexLayout& layout,
+                               storage::Backend backend, const std::string& type,
+                               const QueryParameters& parameters, SqlBuilder& sql) {
+  ConditionBuilder builder(definitions, layout, sql, backend);
   std::string where = "r.resource_type = " + sql.Bind(type) + " AND r.deleted = 0";
   for (const auto& [name, value] : parameters) {
     CUSTOS_ASSIGN_OR_RETURN(Condition condition, builder.Build(type, name, value, true));
@@ -539,8 +563,8 @@ Result<std::vector<std::string>> Search::MatchIds(storage::Transaction& tx,
                                                   const std::string& resource_type,
                                                   const QueryParameters& parameters) const {
   SqlBuilder sql;
-  CUSTOS_ASSIGN_OR_RETURN(const std::string where,
-                          PlainWhere(definitions_, tx.backend(), resource_type, parameters, sql));
+  CUSTOS_ASSIGN_OR_RETURN(const std::string where, PlainWhere(definitions_, *layout_, tx.backend(),
+                                                              resource_type, parameters, sql));
   std::vector<std::string> ids;
   CUSTOS_RETURN_IF_ERROR(tx.Query("SELECT r.id FROM resources r WHERE " + where + " LIMIT 2",
                                   sql.params, [&](const storage::Row& row) {
@@ -551,7 +575,10 @@ Result<std::vector<std::string>> Search::MatchIds(storage::Transaction& tx,
 }
 
 Search::Search(storage::Database& database, audit::AuditSink& audit, const Definitions& definitions)
-    : database_(database), audit_(audit), definitions_(definitions) {}
+    : database_(database),
+      audit_(audit),
+      definitions_(definitions),
+      layout_(IndexLayout::For(definitions)) {}
 
 Result<SearchResult> Search::Run(const RequestContext& context, const std::string& resource_type,
                                  const QueryParameters& parameters) {
@@ -559,7 +586,7 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
   SearchResult result;
   result.count = kDefaultCount;
   SqlBuilder sql;
-  ConditionBuilder builder(definitions_, sql, database_.backend());
+  ConditionBuilder builder(definitions_, *layout_, sql, database_.backend());
   std::vector<Condition> conditions;
   std::vector<std::string> order;
   std::vector<Include> includes;
@@ -602,6 +629,7 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
           const SearchParameterDef* parameter = definitions_.SearchParameter(resource_type, key);
           if (!parameter)
             return Status::InvalidArgument("cannot sort by unknown parameter " + key, "_sort");
+          const ParamSource* source = layout_->Source(resource_type, key);
           static const std::map<SearchParamType, std::pair<const char*, const char*>> kSortColumns =
               {{SearchParamType::kDate, {"search_date", "low"}},
                {SearchParamType::kString, {"search_string", "normalized"}},
@@ -611,23 +639,28 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
                {SearchParamType::kUri, {"search_uri", "uri"}},
                {SearchParamType::kReference, {"search_reference", "target_id"}}};
           const auto column = kSortColumns.find(parameter->type);
-          if (column == kSortColumns.end())
+          if (column == kSortColumns.end() || !source)
             return Status::InvalidArgument("cannot sort by " + key, "_sort");
-          // The parameter name is bound later, into the page query only (the count has no ORDER
-          // BY).
-          expression = std::string("(SELECT MIN(s.") + column->second.second + ") FROM " +
-                       column->second.first + " s WHERE s.rid = r.rid AND s.param = @" + key + "@)";
+          // A restriction's target type is bound later, into the page query only (the count has
+          // no ORDER BY).
+          expression =
+              std::string("(SELECT MIN(s.") + column->second.second + ") FROM " +
+              column->second.first + " s WHERE s.rid = r.rid AND " +
+              ParamCondition(ParamSource{source->param_ids, ""}, "s", sql) +
+              (source->target_type.empty() ? ""
+                                           : " AND s.target_type = @" + source->target_type + "@") +
+              ")";
         }
         order.push_back(expression + (descending ? " DESC" : " ASC"));
       }
     } else if (name == "_include") {
-      CUSTOS_ASSIGN_OR_RETURN(Include include, ParseInclude(definitions_, value, name));
+      CUSTOS_ASSIGN_OR_RETURN(Include include, ParseInclude(definitions_, *layout_, value, name));
       if (include.source_type != resource_type) {
         return Status::InvalidArgument("_include must start with " + resource_type, name);
       }
       includes.push_back(include);
     } else if (name == "_revinclude") {
-      CUSTOS_ASSIGN_OR_RETURN(Include include, ParseInclude(definitions_, value, name));
+      CUSTOS_ASSIGN_OR_RETURN(Include include, ParseInclude(definitions_, *layout_, value, name));
       revincludes.push_back(include);
     } else if (name == "_lastUpdated") {
       for (const auto& alternative : SplitValues(value)) {
@@ -716,7 +749,7 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
             " FROM search_reference s JOIN resources r ON r.resource_type = s.target_type AND "
             "r.id = s.target_id JOIN resource_versions v ON v.rid = r.rid AND v.version = "
             "r.version WHERE s.rid IN (" +
-            rids + ") AND s.param = " + q.Bind(include.param) + " AND r.deleted = 0";
+            rids + ") AND " + ParamCondition(*include.source, "s", q) + " AND r.deleted = 0";
         if (!include.target_type.empty())
           statement += " AND s.target_type = " + q.Bind(include.target_type);
         CUSTOS_RETURN_IF_ERROR(tx->Query(statement, q.params, add_included));
@@ -730,8 +763,8 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
             "SELECT " + std::string(kSelectColumns) +
             " FROM search_reference s JOIN resources r ON r.rid = s.rid JOIN resource_versions v "
             "ON v.rid = r.rid "
-            "AND v.version = r.version WHERE s.resource_type = " +
-            q.Bind(include.source_type) + " AND s.param = " + q.Bind(include.param) +
+            "AND v.version = r.version WHERE " +
+            ParamCondition(*include.source, "s", q) +
             " AND s.target_type = " + q.Bind(resource_type) + " AND s.target_id IN (" + ids +
             ") AND r.deleted = 0 ORDER BY r.rid";
         CUSTOS_RETURN_IF_ERROR(tx->Query(statement, q.params, add_included));

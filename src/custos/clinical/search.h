@@ -8,12 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "custos/audit/audit_sink.h"
 #include "custos/clinical/definitions.h"
+#include "custos/clinical/index_layout.h"
 #include "custos/clinical/resource_store.h"
 #include "custos/core/request_context.h"
 #include "custos/storage/database.h"
@@ -55,6 +57,7 @@ class Search {
   storage::Database& database_;
   audit::AuditSink& audit_;
   const Definitions& definitions_;
+  std::shared_ptr<const IndexLayout> layout_;
 };
 
 }  // namespace custos::clinical

@@ -50,6 +50,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(const Config& config, const Clock
       *runtime->database_, *runtime->audit_trail_, runtime->clock(), runtime->verify_options());
   runtime->resources_ = std::make_unique<clinical::ResourceStore>(
       *runtime->database_, *runtime->audit_trail_, runtime->clock(), clinical::Definitions::R4());
+  // A migration that changed the search index's tables asks for it to be refilled.
+  CUSTOS_RETURN_IF_ERROR(
+      runtime->resources_->RebuildSearchIndexIfAsked(RequestContext::System("custos", "startup"))
+          .status());
   runtime->search_ = std::make_unique<clinical::Search>(*runtime->database_, *runtime->audit_trail_,
                                                         clinical::Definitions::R4());
   runtime->bundles_ = std::make_unique<clinical::BundleProcessor>(
