@@ -10,6 +10,8 @@
 // logic with the empty collection as "unknown".
 #include "custos/clinical/fhirpath.h"
 
+#include "custos/core/json.h"
+
 #include <array>
 #include <cctype>
 #include <cstdlib>
@@ -52,7 +54,9 @@ struct FhirPath::Node {
   std::string text;  // member name, type name or extension url
   std::unique_ptr<Node> input;
   std::unique_ptr<Node> operand;
-  Json literal;            // kLiteral only
+  // kLiteral only: the literal as JSON text and parsed (the document reads `literal_text`).
+  std::string literal_text;
+  JsonDocument literal;
   std::size_t index = 0;   // kIndex only
   bool has_union = false;  // root only: the result may hold a value twice
 };
@@ -63,7 +67,7 @@ using Node = FhirPath::Node;
 
 // A value while evaluating; `type` views a static string or the JSON key it came from.
 struct Item {
-  const Json* value = nullptr;
+  JsonValue value;
   std::string_view type;
 };
 
@@ -86,13 +90,18 @@ class Sink {
 
 enum class Tri { kEmpty, kFalse, kTrue };
 
-const Json& TrueJson() {
-  static const Json* const kTrue = new Json(true);
-  return *kTrue;
-}
-const Json& FalseJson() {
-  static const Json* const kFalse = new Json(false);
-  return *kFalse;
+JsonValue BoolJson(bool value) {
+  static const JsonDocument* const kTrue = [] {
+    auto* document = new JsonDocument();
+    CUSTOS_CHECK(document->Parse("true").ok());
+    return document;
+  }();
+  static const JsonDocument* const kFalse = [] {
+    auto* document = new JsonDocument();
+    CUSTOS_CHECK(document->Parse("false").ok());
+    return document;
+  }();
+  return value ? kTrue->root() : kFalse->root();
 }
 
 // The FHIR R4 types a choice element ([x]) may take, by the suffix of its JSON name. Primitive
@@ -188,11 +197,8 @@ bool IsResourceBaseType(std::string_view type) {
   return type == "Resource" || type == "DomainResource";
 }
 
-std::string_view ResourceTypeOf(const Json& value) {
-  if (!value.is_object()) return {};
-  auto it = value.find("resourceType");
-  if (it == value.end() || !it->is_string()) return {};
-  return it->get_ref<const std::string&>();
+std::string_view ResourceTypeOf(const JsonValue& value) {
+  return value.find("resourceType").string();
 }
 
 bool TypeMatches(const Item& item, std::string_view type) {
@@ -201,29 +207,25 @@ bool TypeMatches(const Item& item, std::string_view type) {
     for (const Specialization& specialization : kSpecializations) {
       if (specialization.type == item.type && specialization.base == type) return true;
     }
-    return IsResourceBaseType(type) && !ResourceTypeOf(*item.value).empty();
+    return IsResourceBaseType(type) && !ResourceTypeOf(item.value).empty();
   }
-  std::string_view resource_type = ResourceTypeOf(*item.value);
+  std::string_view resource_type = ResourceTypeOf(item.value);
   if (!resource_type.empty()) return resource_type == type || IsResourceBaseType(type);
   // The type of a plain element is not tracked; accept it when its JSON shape can be that type.
   bool primitive_type = !type.empty() && std::islower(static_cast<unsigned char>(type[0]));
-  return primitive_type ? item.value->is_primitive() : item.value->is_object();
+  return primitive_type ? item.value.is_primitive() : item.value.is_object();
 }
 
 // The resource type a Reference (or a reference/canonical string) points to: its `type`, else the
 // type segment of "Type/id", "Type/id/_history/v" or an absolute URL ending in one of them.
-std::string_view ReferenceTargetType(const Json& value) {
-  const Json* reference = &value;
+std::string_view ReferenceTargetType(const JsonValue& value) {
+  JsonValue reference = value;
   if (value.is_object()) {
-    auto type_it = value.find("type");
-    if (type_it != value.end() && type_it->is_string())
-      return type_it->get_ref<const std::string&>();
-    auto it = value.find("reference");
-    if (it == value.end()) return {};
-    reference = &*it;
+    if (const JsonValue type = value.find("type"); type.is_string()) return type.string();
+    reference = value.find("reference");
   }
-  if (!reference->is_string()) return {};
-  std::string_view text = reference->get_ref<const std::string&>();
+  if (!reference.is_string()) return {};
+  std::string_view text = reference.string();
   if (text.starts_with("urn:") || text.starts_with("#")) return {};
   text = text.substr(0, text.find('|'));
   std::array<std::string_view, 4> last{};  // the last segments, last[0] the final one
@@ -242,29 +244,31 @@ std::string_view ReferenceTargetType(const Json& value) {
   return type;
 }
 
-bool YieldAll(const Json& value, std::string_view type, const Sink& sink) {
+bool YieldAll(const JsonValue& value, std::string_view type, const Sink& sink) {
   if (value.is_array()) {
-    for (const Json& element : value) {
-      if (!element.is_null() && !sink(Item{&element, type})) return false;
+    for (const JsonValue element : value.children()) {
+      if (!element.is_null() && !sink(Item{element, type})) return false;
     }
     return true;
   }
   if (value.is_null()) return true;
-  return sink(Item{&value, type});
+  return sink(Item{value, type});
 }
 
-// The children called `name` of an item, including choice elements (`value` → `valueQuantity`).
-// Objects are small and their keys sorted, so one pass comparing first characters before whole
-// names is cheaper than a tree search followed by a scan for the choice names.
+// The children called `name` of an item, including choice elements (`value` → `valueQuantity`),
+// in one pass over the members (objects are small).
 bool Children(const Item& item, std::string_view name, const Sink& sink) {
-  if (!item.value->is_object() || name.empty()) return true;
-  const auto first = static_cast<unsigned char>(name[0]);
-  for (const auto& [key, child] : item.value->get_ref<const Json::object_t&>()) {
-    if (key.empty() || static_cast<unsigned char>(key[0]) < first) continue;
-    if (static_cast<unsigned char>(key[0]) > first) break;  // keys sort by unsigned bytes
-    if (key.size() < name.size() || key.compare(0, name.size(), name) != 0) continue;
-    if (key.size() == name.size()) return YieldAll(child, {}, sink);
-    std::string_view type = ChoiceTypeOf(std::string_view(key).substr(name.size()));
+  if (!item.value.is_object() || name.empty()) return true;
+  for (const JsonValue child : item.value.children()) {
+    const std::string_view key = child.key();
+    if (key.size() < name.size() || key[0] != name[0] || key.compare(0, name.size(), name) != 0) {
+      continue;
+    }
+    if (key.size() == name.size()) {
+      if (!YieldAll(child, {}, sink)) return false;
+      continue;
+    }
+    std::string_view type = ChoiceTypeOf(key.substr(name.size()));
     if (!type.empty() && !YieldAll(child, type, sink)) return false;
   }
   return true;
@@ -276,7 +280,7 @@ Tri Truth(const Node& node, const Item& focus);
 // Up to kMaxCompared values of a collection, and how many it had in all.
 constexpr std::size_t kMaxCompared = 4;
 struct Collected {
-  std::array<const Json*, kMaxCompared> values{};
+  std::array<JsonValue, kMaxCompared> values{};
   std::size_t count = 0;
 };
 
@@ -298,7 +302,7 @@ Tri Equal(const Node& left, const Node& right, const Item& focus) {
   if (b.count == 0) return Tri::kEmpty;
   if (a.count != b.count || a.count > kMaxCompared) return Tri::kFalse;
   for (std::size_t i = 0; i < a.count; ++i) {
-    if (!(*a.values[i] == *b.values[i])) return Tri::kFalse;
+    if (!a.values[i].Equals(b.values[i])) return Tri::kFalse;
   }
   return Tri::kTrue;
 }
@@ -362,13 +366,13 @@ Tri Truth(const Node& node, const Item& focus) {
     case NodeKind::kResolveIs: {
       Item first;
       if (!First(*node.input, focus, &first)) return Tri::kEmpty;
-      return FromBool(ReferenceTargetType(*first.value) == node.text);
+      return FromBool(ReferenceTargetType(first.value) == node.text);
     }
     default: {
       // A collection in a boolean context: a single boolean is itself; any other value is true.
       Item first;
       if (!First(node, focus, &first)) return Tri::kEmpty;
-      if (first.value->is_boolean()) return FromBool(first.value->get<bool>());
+      if (first.value.is_bool()) return FromBool(first.value.boolean());
       return Tri::kTrue;
     }
   }
@@ -381,7 +385,7 @@ bool Eval(const Node& node, const Item& focus, const Sink& sink) {
     case NodeKind::kTypeRoot: {
       // Evaluate() passes the resource's type with the root, saving a lookup per expression.
       std::string_view resource_type =
-          focus.type.empty() ? ResourceTypeOf(*focus.value) : focus.type;
+          focus.type.empty() ? ResourceTypeOf(focus.value) : focus.type;
       if (resource_type.empty()) return true;
       if (resource_type != node.text && !IsResourceBaseType(node.text)) return true;
       return sink(Item{focus.value, resource_type});
@@ -410,9 +414,8 @@ bool Eval(const Node& node, const Item& focus, const Sink& sink) {
     case NodeKind::kExtension:
       return Eval(*node.input, focus, [&](const Item& item) {
         return Children(item, "extension", [&](const Item& extension) {
-          if (!extension.value->is_object()) return true;
-          auto url = extension.value->find("url");
-          if (url == extension.value->end() || !url->is_string() || *url != node.text) return true;
+          const JsonValue url = extension.value.find("url");
+          if (!url.is_string() || url.string() != node.text) return true;
           return sink(Item{extension.value, "Extension"});
         });
       });
@@ -427,13 +430,13 @@ bool Eval(const Node& node, const Item& focus, const Sink& sink) {
       return keep_going;
     }
     case NodeKind::kLiteral:
-      return sink(Item{&node.literal, {}});
+      return sink(Item{node.literal.root(), {}});
     case NodeKind::kResolve:
       return true;  // rejected by Compile
     default: {
       Tri value = Truth(node, focus);
       if (value == Tri::kEmpty) return true;
-      return sink(Item{value == Tri::kTrue ? &TrueJson() : &FalseJson(), "boolean"});
+      return sink(Item{BoolJson(value == Tri::kTrue), "boolean"});
     }
   }
 }
@@ -719,21 +722,26 @@ class Parser {
     return node;
   }
 
+  static void SetLiteral(Node& node, std::string json) {
+    node.literal_text = std::move(json);
+    CUSTOS_CHECK(node.literal.Parse(node.literal_text).ok());
+  }
+
   Result<std::unique_ptr<Node>> ParsePrimary() {
     const Token& token = Peek();
     switch (token.kind) {
       case TokenKind::kString: {
         auto node = MakeNode(NodeKind::kLiteral, nullptr);
-        node->literal = tokens_[next_++].text;
+        SetLiteral(*node, Json(tokens_[next_++].text).dump());
         return node;
       }
       case TokenKind::kNumber: {
         auto node = MakeNode(NodeKind::kLiteral, nullptr);
         const std::string& text = tokens_[next_++].text;
         if (text.find('.') == std::string::npos && text.size() < kMaxIntegerDigits) {
-          node->literal = std::strtoll(text.c_str(), nullptr, 10);
+          SetLiteral(*node, std::to_string(std::strtoll(text.c_str(), nullptr, 10)));
         } else {
-          node->literal = std::strtod(text.c_str(), nullptr);
+          SetLiteral(*node, Json(std::strtod(text.c_str(), nullptr)).dump());
         }
         return node;
       }
@@ -754,7 +762,7 @@ class Parser {
     if (name == "$this") return MakeNode(NodeKind::kFocus, nullptr);
     if (name == "true" || name == "false") {
       auto node = MakeNode(NodeKind::kLiteral, nullptr);
-      node->literal = name == "true";
+      SetLiteral(*node, name);
       return node;
     }
     if (PeekSymbol("(")) return ParseFunction(name, MakeNode(NodeKind::kFocus, nullptr));
@@ -830,11 +838,11 @@ Result<FhirPath> FhirPath::Compile(std::string_view expression) {
   return path;
 }
 
-std::vector<PathValue> FhirPath::Evaluate(const Json& resource) const {
+std::vector<PathValue> FhirPath::Evaluate(const JsonValue& resource) const {
   std::vector<PathValue> values;
   if (root_ == nullptr) return values;
-  Eval(*root_, Item{&resource, ResourceTypeOf(resource)}, [&](const Item& item) {
-    values.push_back(PathValue{item.value, std::string(item.type)});
+  Eval(*root_, Item{resource, ResourceTypeOf(resource)}, [&](const Item& item) {
+    values.push_back(PathValue{item.value, item.type});
     return true;
   });
   // A union yields each value once (FHIRPath `|` removes duplicates).
@@ -842,7 +850,8 @@ std::vector<PathValue> FhirPath::Evaluate(const Json& resource) const {
     std::size_t kept = 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
       bool seen = false;
-      for (std::size_t j = 0; j < kept && !seen; ++j) seen = values[j].value == values[i].value;
+      for (std::size_t j = 0; j < kept && !seen; ++j)
+        seen = values[j].value.IsSameNode(values[i].value);
       if (!seen) values[kept++] = std::move(values[i]);
     }
     values.resize(kept);

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "custos/core/json.h"
+#include "custos/core/json_document.h"
 #include "custos/core/status.h"
 
 namespace custos::clinical {
@@ -17,16 +17,17 @@ namespace custos::clinical {
 // A value FHIRPath produced: a pointer into the evaluated JSON plus the FHIR type when known
 // (choice elements such as value[x] tell it by their suffix: valueQuantity → "Quantity").
 struct PathValue {
-  const Json* value = nullptr;
-  std::string type;  // "Quantity", "dateTime", "Reference", "" when not known
+  JsonValue value;
+  std::string_view type;  // "Quantity", "dateTime", "Reference", "" when not known; lives as
+                          // long as the value
 };
 
 class FhirPath {
  public:
   // kInvalidArgument naming the construct that is not supported.
   static Result<FhirPath> Compile(std::string_view expression);
-  // The values of the expression on `resource`; the pointers are valid while `resource` is.
-  std::vector<PathValue> Evaluate(const Json& resource) const;
+  // The values of the expression on `resource`; valid while `resource`'s document is.
+  std::vector<PathValue> Evaluate(const JsonValue& resource) const;
   const std::string& expression() const { return expression_; }
 
   struct Node;  // the compiled form

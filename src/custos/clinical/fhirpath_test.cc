@@ -2,34 +2,49 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "custos/clinical/definitions.h"
+#include "custos/core/json.h"
 #include "testing/status_matchers.h"
 
 namespace custos::clinical {
 namespace {
 
-Json Parse(const char* text) { return Json::parse(text); }
+// A resource as the store reads it; keeps its text alive for the document.
+struct Resource {
+  explicit Resource(std::string json) : text(std::move(json)) {
+    const Status parsed = document->Parse(text);
+    EXPECT_TRUE(parsed.ok()) << parsed.ToString();
+  }
+  std::string text;
+  std::unique_ptr<JsonDocument> document = std::make_unique<JsonDocument>();
+};
 
-// The values of `expression` on `resource`, each as its compact JSON text.
-std::vector<std::string> Values(std::string_view expression, const Json& resource) {
+Resource Parse(const char* text) { return Resource(text); }
+
+// The values of `expression` on `resource`, each as its compact JSON text (as nlohmann writes
+// it, so that numbers compare by value).
+std::vector<std::string> Values(std::string_view expression, const Resource& resource) {
   Result<FhirPath> path = FhirPath::Compile(expression);
   EXPECT_TRUE(path.ok()) << path.status().ToString();
   if (!path.ok()) return {};
   std::vector<std::string> texts;
-  for (const PathValue& value : path->Evaluate(resource)) texts.push_back(value.value->dump());
+  for (const PathValue& value : path->Evaluate(resource.document->root()))
+    texts.push_back(Json::parse(value.value.Compact()).dump());
   return texts;
 }
 
 // The FHIR types recorded for the values of `expression` on `resource`.
-std::vector<std::string> Types(std::string_view expression, const Json& resource) {
+std::vector<std::string> Types(std::string_view expression, const Resource& resource) {
   Result<FhirPath> path = FhirPath::Compile(expression);
   EXPECT_TRUE(path.ok()) << path.status().ToString();
   if (!path.ok()) return {};
   std::vector<std::string> types;
-  for (const PathValue& value : path->Evaluate(resource)) types.push_back(value.type);
+  for (const PathValue& value : path->Evaluate(resource.document->root()))
+    types.emplace_back(value.type);
   return types;
 }
 
@@ -74,7 +89,7 @@ const char* const kObservation = R"({
 })";
 
 TEST(FhirPathTest, NavigatesAndFlattensArrays) {
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(Values("Patient.name.family", patient), (Texts{R"("Fonseca")", R"("Arevalo")"}));
   EXPECT_EQ(Values("Patient.name.given", patient),
             (Texts{R"("Agustín")", R"("José")", R"("Agustín")"}));
@@ -84,7 +99,7 @@ TEST(FhirPathTest, NavigatesAndFlattensArrays) {
 }
 
 TEST(FhirPathTest, LeadingTypeNameSelectsOnlyThatResourceType) {
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(Values("Resource.id", patient), Texts{R"("p1")"});
   EXPECT_EQ(Values("DomainResource.id", patient), Texts{R"("p1")"});
   EXPECT_TRUE(Values("Observation.code", patient).empty());
@@ -95,20 +110,20 @@ TEST(FhirPathTest, LeadingTypeNameSelectsOnlyThatResourceType) {
 }
 
 TEST(FhirPathTest, ChoiceElementsAreFoundByTheirSuffixAndTyped) {
-  Json observation = Parse(kObservation);
+  const Resource observation = Parse(kObservation);
   EXPECT_EQ(Types("Observation.value", observation), Texts{"Quantity"});
   EXPECT_EQ(Types("Observation.effective", observation), Texts{"dateTime"});
   EXPECT_EQ(Values("Observation.effective", observation), Texts{R"("2011-12-13T22:28:27+00:00")"});
   EXPECT_EQ(Types("Observation.component.value", observation),
             (Texts{"Quantity", "Quantity", "CodeableConcept"}));
   // A plain element whose name prefixes others is not mistaken for a choice.
-  Json encounter =
+  const Resource encounter =
       Parse(R"({"resourceType": "Encounter", "classHistory": [{"class": {"code": "AMB"}}]})");
   EXPECT_TRUE(Values("Encounter.class", encounter).empty());
 }
 
 TEST(FhirPathTest, AsAndOfTypeFilterByType) {
-  Json observation = Parse(kObservation);
+  const Resource observation = Parse(kObservation);
   EXPECT_EQ(Values("(Observation.value as Quantity).value", observation), Texts{"178.7"});
   EXPECT_TRUE(Values("(Observation.value as CodeableConcept)", observation).empty());
   EXPECT_EQ(Values("(Observation.value as Quantity) | (Observation.value as SampledData) | "
@@ -126,7 +141,7 @@ TEST(FhirPathTest, AsAndOfTypeFilterByType) {
             Texts{R"("absent")"});
   EXPECT_EQ(Values("Observation.effective.as(FHIR.dateTime)", observation).size(), 1U);
 
-  Json condition = Parse(R"({"resourceType": "Condition",
+  const Resource condition = Parse(R"({"resourceType": "Condition",
       "onsetAge": {"value": 52, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"},
       "abatementPeriod": {"start": "2020-01-01"}})");
   EXPECT_EQ(Values("Condition.onset.as(Age) | Condition.onset.as(Range)", condition).size(), 1U);
@@ -140,7 +155,7 @@ TEST(FhirPathTest, AsAndOfTypeFilterByType) {
 }
 
 TEST(FhirPathTest, WhereFiltersWithEquality) {
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(Values("Patient.telecom.where(system='phone').value", patient),
             (Texts{R"("555-929-9025")", R"("555-000-1111")"}));
   EXPECT_EQ(Values("Patient.telecom.where(system='email').value", patient),
@@ -159,14 +174,14 @@ TEST(FhirPathTest, WhereFiltersWithEquality) {
 }
 
 TEST(FhirPathTest, ResolveIsChecksTheReferenceTargetType) {
-  Json observation =
+  const Resource observation =
       Parse(R"({"resourceType": "Observation", "subject": {"reference": "Patient/p1"}})");
   EXPECT_EQ(Values("Observation.subject.where(resolve() is Patient)", observation).size(), 1U);
   EXPECT_TRUE(Values("Observation.subject.where(resolve() is Group)", observation).empty());
 
   auto subject_is_patient = [](const char* subject) {
-    Json resource =
-        Json::parse(std::string(R"({"resourceType": "Observation", "subject": )") + subject + "}");
+    const Resource resource =
+        Resource(std::string(R"({"resourceType": "Observation", "subject": )") + subject + "}");
     return Values("Observation.subject.where(resolve() is Patient)", resource).size() == 1;
   };
   EXPECT_TRUE(subject_is_patient(R"({"reference": "https://fhir.example.org/r4/Patient/p1"})"));
@@ -177,7 +192,7 @@ TEST(FhirPathTest, ResolveIsChecksTheReferenceTargetType) {
   EXPECT_FALSE(subject_is_patient(R"({"reference": "Group/g1"})"));
   EXPECT_FALSE(subject_is_patient(R"({"display": "no reference"})"));
 
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(
       Values("Patient.generalPractitioner.where(resolve() is Organization).reference", patient),
       Texts{R"("Organization/org1")"});
@@ -195,7 +210,7 @@ TEST(FhirPathTest, BooleanExpressionsUseThreeValuedLogic) {
   EXPECT_EQ(Values(expression, Parse(R"({"resourceType": "Patient"})")), Texts{"false"});
   EXPECT_EQ(Types(expression, Parse(R"({"resourceType": "Patient"})")), Texts{"boolean"});
 
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(Values("Patient.name.exists()", patient), Texts{"true"});
   EXPECT_EQ(Values("Patient.photo.exists()", patient), Texts{"false"});
   EXPECT_EQ(Values("Patient.photo.empty()", patient), Texts{"true"});
@@ -209,15 +224,15 @@ TEST(FhirPathTest, BooleanExpressionsUseThreeValuedLogic) {
 }
 
 TEST(FhirPathTest, UnionKeepsEachValueOnce) {
-  Json observation = Parse(kObservation);
+  const Resource observation = Parse(kObservation);
   EXPECT_EQ(Values("Observation.code | Observation.component.code", observation).size(), 4U);
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(Values("Patient.name | Patient.name", patient).size(), 2U);
   EXPECT_EQ(Values("Patient.name.family | Patient.gender", patient).size(), 3U);
 }
 
 TEST(FhirPathTest, ExtensionSelectsByUrl) {
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(Values("Patient.extension('http://hl7.org/fhir/StructureDefinition/"
                    "patient-mothersMaidenName').value",
                    patient),
@@ -230,7 +245,7 @@ TEST(FhirPathTest, ExtensionSelectsByUrl) {
 }
 
 TEST(FhirPathTest, FirstAndIndexerTakeOneItem) {
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(Values("Patient.name.given.first()", patient), Texts{R"("Agustín")"});
   EXPECT_EQ(Values("Patient.name.first().given", patient), (Texts{R"("Agustín")", R"("José")"}));
   EXPECT_EQ(Values("Patient.name[1].family", patient), Texts{R"("Arevalo")"});
@@ -239,7 +254,7 @@ TEST(FhirPathTest, FirstAndIndexerTakeOneItem) {
 }
 
 TEST(FhirPathTest, LiteralsAndParentheses) {
-  Json patient = Parse(kPatient);
+  const Resource patient = Parse(kPatient);
   EXPECT_EQ(Values("'it\\'s'", patient), Texts{R"("it's")"});
   EXPECT_EQ(Values("12", patient), Texts{"12"});
   EXPECT_EQ(Values("(Patient.gender)", patient), Texts{R"("male")"});

@@ -55,21 +55,15 @@ Result<std::string> ReadMaybeGzipped(const std::string& path) {
 Importer::Importer(storage::Database& database, ResourceStore& store, audit::AuditSink& audit)
     : database_(database), store_(store), audit_(audit) {}
 
-Result<std::optional<std::string>> Importer::FindByIdentifier(storage::Transaction& tx,
-                                                              const std::string& type,
-                                                              const Json& resource) {
-  const auto identifiers = resource.find("identifier");
-  if (identifiers == resource.end() || !identifiers->is_array())
-    return std::optional<std::string>();
-  for (const auto& identifier : *identifiers) {
-    const std::string system = identifier.value("system", "");
-    const std::string value = identifier.value("value", "");
-    if (value.empty()) continue;
+Result<std::optional<std::string>> Importer::FindByIdentifier(
+    storage::Transaction& tx, const std::string& type, const std::vector<Identifier>& identifiers) {
+  for (const Identifier& identifier : identifiers) {
     CUSTOS_ASSIGN_OR_RETURN(
         auto row, tx.QueryOne("SELECT r.id FROM search_token t JOIN resources r ON r.rid = "
                               "t.rid WHERE t.param = $1 AND t.code = $2 AND t.system = $3 AND "
                               "r.deleted = 0 LIMIT 1",
-                              {std::int64_t{ParamId(type, "identifier")}, value, system}));
+                              {std::int64_t{ParamId(type, "identifier")}, identifier.value,
+                               identifier.system}));
     if (row) return std::optional<std::string>(row->String(0));
   }
   return std::optional<std::string>();
@@ -85,59 +79,84 @@ struct Importer::PreparedBundle {
 
 namespace {
 
-std::vector<std::string> IdentifierKeys(const std::string& type, const Json& resource) {
+// The identifiers of a resource, as written (those with a value).
+std::vector<Importer::Identifier> IdentifiersOf(const JsonValue& resource) {
+  std::vector<Importer::Identifier> identifiers;
+  for (const JsonValue identifier : resource.find("identifier").children()) {
+    const std::string_view value = identifier.find("value").string();
+    if (!value.empty()) {
+      identifiers.push_back({std::string(identifier.find("system").string()), std::string(value)});
+    }
+  }
+  return identifiers;
+}
+
+// The same, from a prepared resource's index entries.
+std::vector<Importer::Identifier> IdentifiersOf(const PreparedResource& resource) {
+  std::vector<Importer::Identifier> identifiers;
+  for (const TokenEntry& token : resource.entries.tokens) {
+    if (token.param == "identifier") identifiers.push_back({token.system, token.code});
+  }
+  return identifiers;
+}
+
+std::vector<std::string> IdentifierKeys(const std::string& type,
+                                        const std::vector<Importer::Identifier>& identifiers) {
   std::vector<std::string> keys;
-  const auto identifiers = resource.find("identifier");
-  if (identifiers == resource.end() || !identifiers->is_array()) return keys;
-  for (const auto& identifier : *identifiers) {
-    if (!identifier.is_object()) continue;
-    const std::string value = identifier.value("value", "");
-    if (!value.empty()) keys.push_back(type + "|" + identifier.value("system", "") + "|" + value);
+  for (const auto& identifier : identifiers) {
+    keys.push_back(type + "|" + identifier.system + "|" + identifier.value);
   }
   return keys;
 }
 
 }  // namespace
 
-Result<Importer::PreparedBundle> Importer::PrepareBundle(Json bundle,
+Result<Importer::PreparedBundle> Importer::PrepareBundle(const JsonValue& bundle,
                                                          KnownIdentifiers& known) const {
-  if (!bundle.is_object() || bundle.value("resourceType", "") != "Bundle") {
+  if (!bundle.is_object() || bundle.find("resourceType").string() != "Bundle") {
     return Status::InvalidArgument("not a Bundle", "resourceType");
   }
   PreparedBundle prepared;
-  prepared.id = bundle.value("id", "");
-  prepared.type = bundle.value("type", "");
-  Json& entries = bundle["entry"];
+  prepared.id = std::string(bundle.find("id").string());
+  prepared.type = std::string(bundle.find("type").string());
+  const JsonValue entries = bundle.find("entry");
   if (!entries.is_array()) return prepared;
   // `urn:uuid:` fullUrls become ids (a UUID is a valid FHIR id) so that references resolve
   // before anything is stored.
-  std::vector<std::string> ids(entries.size());
-  std::map<std::string, std::string> references;  // as written → "Type/id" to store
-  for (size_t i = 0; i < entries.size(); ++i) {
-    Json& entry = entries[i];
-    if (!entry.is_object() || !entry["resource"].is_object()) {
-      return Status::InvalidArgument("entry " + std::to_string(i) + " has no resource", "entry");
+  std::vector<JsonValue> resources;
+  std::vector<std::string_view> full_urls;
+  std::vector<std::string> ids;
+  resources.reserve(entries.size());
+  ids.reserve(entries.size());
+  ReferenceMap references;  // as written → "Type/id" to store
+  for (const JsonValue entry : entries.children()) {
+    const JsonValue resource = entry.find("resource");
+    if (!resource.is_object()) {
+      return Status::InvalidArgument(
+          "entry " + std::to_string(resources.size()) + " has no resource", "entry");
     }
-    const std::string full_url = entry.value("fullUrl", "");
-    if (full_url.starts_with("urn:uuid:"))
-      ids[i] = full_url.substr(9);
-    else
-      ids[i] = entry["resource"].value("id", "");
-    if (!full_url.empty() && !ids[i].empty()) {
-      references[full_url] = entry["resource"].value("resourceType", "") + "/" + ids[i];
+    const std::string_view full_url = entry.find("fullUrl").string();
+    std::string id = full_url.starts_with("urn:uuid:") ? std::string(full_url.substr(9))
+                                                       : std::string(resource.find("id").string());
+    if (!full_url.empty() && !id.empty()) {
+      references[std::string(full_url)] =
+          std::string(resource.find("resourceType").string()) + "/" + id;
     }
+    resources.push_back(resource);
+    full_urls.push_back(full_url);
+    ids.push_back(std::move(id));
   }
   // Conditional creates: an organisation, practitioner or location whose identifier is already
   // on file, or earlier in this import, is not stored again; references go to the one there is.
-  std::vector<bool> skip(entries.size(), false);
+  std::vector<bool> skip(resources.size(), false);
   std::unique_ptr<storage::Transaction> lookup;
-  std::vector<bool> is_new_shared(entries.size(), false);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const Json& resource = entries[i]["resource"];
-    const std::string type = resource.value("resourceType", "");
+  std::vector<bool> is_new_shared(resources.size(), false);
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const std::string type(resources[i].find("resourceType").string());
     if (!IsDeduplicatedType(type) || ids[i].empty()) continue;
-    const std::vector<std::string> keys = IdentifierKeys(type, resource);
-    if (keys.empty()) continue;
+    const std::vector<Identifier> identifiers = IdentifiersOf(resources[i]);
+    if (identifiers.empty()) continue;
+    const std::vector<std::string> keys = IdentifierKeys(type, identifiers);
     std::optional<std::string> existing;
     for (const auto& key : keys) {
       if (auto it = known.find(key); it != known.end()) {
@@ -150,7 +169,7 @@ Result<Importer::PreparedBundle> Importer::PrepareBundle(Json bundle,
         CUSTOS_ASSIGN_OR_RETURN(lookup, database_.Begin(storage::TransactionMode::kReadOnly));
       }
       CUSTOS_ASSIGN_OR_RETURN(std::optional<std::string> found,
-                              FindByIdentifier(*lookup, type, resource));
+                              FindByIdentifier(*lookup, type, identifiers));
       if (found) existing = type + "/" + *found;
     }
     const std::string own = type + "/" + ids[i];
@@ -159,8 +178,7 @@ Result<Importer::PreparedBundle> Importer::PrepareBundle(Json bundle,
       ++prepared.duplicates;
       if (*existing != own) {
         references[own] = *existing;
-        const std::string full_url = entries[i].value("fullUrl", "");
-        if (!full_url.empty()) references[full_url] = *existing;
+        if (!full_urls[i].empty()) references[std::string(full_urls[i])] = *existing;
       }
     } else {
       is_new_shared[i] = true;
@@ -168,18 +186,16 @@ Result<Importer::PreparedBundle> Importer::PrepareBundle(Json bundle,
     for (const auto& key : keys) known.emplace(key, existing ? *existing : own);
   }
   lookup.reset();
-  prepared.resources.reserve(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
+  prepared.resources.reserve(resources.size());
+  for (size_t i = 0; i < resources.size(); ++i) {
     if (skip[i]) continue;
-    Json resource = std::move(entries[i]["resource"]);
-    RewriteReferences(resource, references);
-    const std::string type = resource.value("resourceType", "");
     WriteOutcome outcome;
-    auto ready = store_.Prepare(std::move(resource), ids[i], "", &outcome);
+    auto ready = store_.Prepare(resources[i], ids[i], "", &outcome, &references);
     if (!ready.ok()) {
-      return Status::InvalidArgument(
-          "entry " + std::to_string(i) + " (" + type + "): " + ready.status().message(),
-          ready.status().field());
+      return Status::InvalidArgument("entry " + std::to_string(i) + " (" +
+                                         std::string(resources[i].find("resourceType").string()) +
+                                         "): " + ready.status().message(),
+                                     ready.status().field());
     }
     if (is_new_shared[i]) prepared.new_shared.push_back(prepared.resources.size());
     prepared.resources.push_back(std::move(ready).value());
@@ -194,12 +210,12 @@ Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bund
   stats.duplicates += bundle.duplicates;
   // The preparer decided which shared resources are new; another writer may have created one
   // since. Then those are dropped too and the references to them redone (rare, and slow).
-  std::map<std::string, std::string> moved;  // "Type/prepared-id" → "Type/existing-id"
+  ReferenceMap moved;  // "Type/prepared-id" → "Type/existing-id"
   std::vector<bool> skip(bundle.resources.size(), false);
   for (size_t i : bundle.new_shared) {
     PreparedResource& resource = bundle.resources[i];
     CUSTOS_ASSIGN_OR_RETURN(std::optional<std::string> existing,
-                            FindByIdentifier(*tx, resource.resource_type, resource.resource));
+                            FindByIdentifier(*tx, resource.resource_type, IdentifiersOf(resource)));
     if (!existing) continue;
     skip[i] = true;
     ++stats.duplicates;
@@ -211,9 +227,10 @@ Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bund
     for (size_t i = 0; i < bundle.resources.size(); ++i) {
       if (skip[i]) continue;
       PreparedResource& resource = bundle.resources[i];
-      Json json = std::move(resource.resource);
-      RewriteReferences(json, moved);
-      CUSTOS_ASSIGN_OR_RETURN(resource, store_.Prepare(std::move(json), resource.id, "", nullptr));
+      JsonDocument written;
+      CUSTOS_RETURN_IF_ERROR(written.Parse(resource.json));
+      CUSTOS_ASSIGN_OR_RETURN(resource,
+                              store_.Prepare(written.root(), resource.id, "", nullptr, &moved));
     }
   }
   if (std::find(skip.begin(), skip.end(), true) != skip.end()) {
@@ -240,29 +257,45 @@ Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bund
   return Status::Ok();
 }
 
-Status Importer::ImportBundle(const RequestContext& context, Json bundle, ImportStats& stats) {
+Status Importer::ImportBundle(const RequestContext& context, const Json& bundle,
+                              ImportStats& stats) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
   KnownIdentifiers known;
-  CUSTOS_ASSIGN_OR_RETURN(PreparedBundle prepared, PrepareBundle(std::move(bundle), known));
+  const std::string text = bundle.dump();
+  JsonDocument document;
+  CUSTOS_RETURN_IF_ERROR(document.Parse(text));
+  CUSTOS_ASSIGN_OR_RETURN(PreparedBundle prepared, PrepareBundle(document.root(), known));
   return WriteBundle(context, prepared, stats);
 }
 
 namespace {
 
 // Splits a file's contents into Bundles: the file itself, a resource wrapped in a batch, or
-// NDJSON lines in batches of 1000.
-Status ForEachBundle(const std::string& path, const std::string& text,
-                     const std::function<Status(Json)>& visit) {
+// NDJSON lines in batches of 1000. `visit` gets each Bundle parsed in `document`.
+Status ForEachBundle(const std::string& path, const std::string& text, JsonDocument& document,
+                     const std::function<Status(const JsonValue&)>& visit) {
   const bool ndjson = EndsWith(path, ".ndjson") || EndsWith(path, ".ndjson.gz");
   if (!ndjson) {
-    Json value = Json::parse(text, nullptr, false);
-    if (value.is_discarded()) return Status::InvalidArgument("not valid JSON", "file");
-    if (value.value("resourceType", "") == "Bundle") return visit(std::move(value));
-    return visit(Json{{"resourceType", "Bundle"},
-                      {"type", "batch"},
-                      {"entry", Json::array({{{"resource", value}}})}});
+    if (!document.Parse(text).ok()) return Status::InvalidArgument("not valid JSON", "file");
+    if (document.root().find("resourceType").string() == "Bundle") return visit(document.root());
+    const std::string wrapped =
+        R"({"resourceType":"Bundle","type":"batch","entry":[{"resource":)" + text + "}]}";
+    CUSTOS_RETURN_IF_ERROR(document.Parse(wrapped));
+    return visit(document.root());
   }
-  Json bundle = {{"resourceType", "Bundle"}, {"type", "batch"}, {"entry", Json::array()}};
+  // Lines are checked one by one (to name a bad one), then written into one batch Bundle.
+  static constexpr std::string_view kOpen = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+  std::string bundle(kOpen);
+  size_t in_bundle = 0;
+  auto flush = [&]() -> Status {
+    bundle += "]}";
+    CUSTOS_RETURN_IF_ERROR(document.Parse(bundle));
+    CUSTOS_RETURN_IF_ERROR(visit(document.root()));
+    bundle.assign(kOpen);
+    in_bundle = 0;
+    return Status::Ok();
+  };
+  JsonDocument line_document;
   size_t start = 0;
   int line_number = 0;
   while (start < text.size()) {
@@ -272,18 +305,17 @@ Status ForEachBundle(const std::string& path, const std::string& text,
     start = end + 1;
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    Json resource = Json::parse(line, nullptr, false);
-    if (resource.is_discarded()) {
+    if (!line_document.Parse(line).ok()) {
       return Status::InvalidArgument("line " + std::to_string(line_number) + " is not valid JSON",
                                      "file");
     }
-    bundle["entry"].push_back({{"resource", std::move(resource)}});
-    if (bundle["entry"].size() == 1000) {
-      CUSTOS_RETURN_IF_ERROR(visit(std::move(bundle)));
-      bundle = {{"resourceType", "Bundle"}, {"type", "batch"}, {"entry", Json::array()}};
-    }
+    if (in_bundle > 0) bundle += ',';
+    bundle += R"({"resource":)";
+    bundle += line;
+    bundle += '}';
+    if (++in_bundle == 1000) CUSTOS_RETURN_IF_ERROR(flush());
   }
-  if (!bundle["entry"].empty()) return visit(std::move(bundle));
+  if (in_bundle > 0) return flush();
   return Status::Ok();
 }
 
@@ -322,6 +354,7 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
   std::thread preparer([&] {
     pthread_setname_np(pthread_self(), "import-prepare");
     KnownIdentifiers known;
+    JsonDocument document;
     for (size_t file = 0; file < paths.size(); ++file) {
       Item done;
       done.file = file;
@@ -332,8 +365,8 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
         return;
       }
       done.bytes = static_cast<std::int64_t>(text->size());
-      Status status = ForEachBundle(paths[file], *text, [&](Json bundle) -> Status {
-        auto prepared = PrepareBundle(std::move(bundle), known);
+      Status status = ForEachBundle(paths[file], *text, document, [&](const JsonValue& bundle) {
+        auto prepared = PrepareBundle(bundle, known);
         if (!prepared.ok()) return prepared.status();
         Item item;
         item.bundle = std::move(prepared).value();

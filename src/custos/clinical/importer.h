@@ -42,7 +42,13 @@ class Importer {
       const RequestContext& context, const std::vector<std::string>& paths, ImportStats& stats,
       const std::function<void(size_t files_done, const ImportStats&)>& progress = {});
   // Imports one Bundle (transaction, batch or collection) in one transaction.
-  Status ImportBundle(const RequestContext& context, Json bundle, ImportStats& stats);
+  Status ImportBundle(const RequestContext& context, const Json& bundle, ImportStats& stats);
+
+  // An identifier as written: system (maybe empty) and value.
+  struct Identifier {
+    std::string system;
+    std::string value;
+  };
 
  private:
   struct PreparedBundle;
@@ -51,13 +57,14 @@ class Importer {
   using KnownIdentifiers = std::map<std::string, std::string>;
   // CPU work, and reads only: ids, conditional creates decided against `known` and the database,
   // reference rewriting, validation, index extraction.
-  Result<PreparedBundle> PrepareBundle(Json bundle, KnownIdentifiers& known) const;
+  Result<PreparedBundle> PrepareBundle(const JsonValue& bundle, KnownIdentifiers& known) const;
   // Database work: rows, one audit event (and conditional creates checked once more, in case
   // another writer created one meanwhile).
   Status WriteBundle(const RequestContext& context, PreparedBundle& bundle, ImportStats& stats);
-  static Result<std::optional<std::string>> FindByIdentifier(storage::Transaction& tx,
-                                                             const std::string& type,
-                                                             const Json& resource);
+  // The id of a current resource of `type` with one of `identifiers`, if any.
+  static Result<std::optional<std::string>> FindByIdentifier(
+      storage::Transaction& tx, const std::string& type,
+      const std::vector<Identifier>& identifiers);
 
   storage::Database& database_;
   ResourceStore& store_;

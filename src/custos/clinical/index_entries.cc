@@ -100,19 +100,15 @@ class PathCache {
 
 // ---- JSON helpers --------------------------------------------------------------------------
 
-const std::string* StringField(const Json& object, std::string_view name) {
-  auto it = object.find(name);
-  if (it == object.end() || !it->is_string()) return nullptr;
-  return &it->get_ref<const std::string&>();
+// The string member `name` of an object; nullopt when absent or not a string.
+std::optional<std::string_view> StringField(const JsonValue& object, std::string_view name) {
+  const JsonValue field = object.find(name);
+  if (!field.is_string()) return std::nullopt;
+  return field.string();
 }
 
-const Json* Field(const Json& object, std::string_view name) {
-  auto it = object.find(name);
-  return it == object.end() ? nullptr : &*it;
-}
-
-std::string StringOrEmpty(const std::string* text) {
-  return text == nullptr ? std::string() : *text;
+std::string StringOrEmpty(const std::optional<std::string_view>& text) {
+  return text ? std::string(*text) : std::string();
 }
 
 // ---- Dates ---------------------------------------------------------------------------------
@@ -254,56 +250,52 @@ bool IsContactPointSystem(std::string_view system) {
   return false;
 }
 
-void AddToken(const std::string& param, const std::string* system, const std::string* code,
-              IndexEntries* out) {
-  if (code == nullptr || code->empty()) return;
-  out->tokens.push_back(TokenEntry{param, StringOrEmpty(system), *code});
+void AddToken(const std::string& param, const std::optional<std::string_view>& system,
+              const std::optional<std::string_view>& code, IndexEntries* out) {
+  if (!code || code->empty()) return;
+  out->tokens.push_back(TokenEntry{param, StringOrEmpty(system), std::string(*code)});
 }
 
 void ExtractToken(const std::string& param, const PathValue& value, IndexEntries* out) {
-  const Json& json = *value.value;
-  switch (json.type()) {
-    case Json::value_t::string:
-      AddToken(param, nullptr, &json.get_ref<const std::string&>(), out);
+  const JsonValue& json = value.value;
+  switch (json.kind()) {
+    case JsonKind::kString:
+      AddToken(param, std::nullopt, json.string(), out);
       return;
-    case Json::value_t::boolean:
-      out->tokens.push_back(TokenEntry{param, {}, json.get<bool>() ? "true" : "false"});
+    case JsonKind::kBool:
+      out->tokens.push_back(TokenEntry{param, {}, json.boolean() ? "true" : "false"});
       return;
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-      out->tokens.push_back(TokenEntry{param, {}, json.dump()});
+    case JsonKind::kNumber:
+      if (json.is_integer()) out->tokens.push_back(TokenEntry{param, {}, std::string(json.raw())});
       return;
-    case Json::value_t::object:
+    case JsonKind::kObject:
       break;
     default:
       return;
   }
-  if (const Json* coding = Field(json, "coding");
-      coding != nullptr && coding->is_array()) {  // CodeableConcept
-    for (const Json& each : *coding) {
+  if (const JsonValue coding = json.find("coding"); coding.is_array()) {  // CodeableConcept
+    for (const JsonValue each : coding.children()) {
       if (each.is_object())
         AddToken(param, StringField(each, "system"), StringField(each, "code"), out);
     }
     return;
   }
-  if (const std::string* code = StringField(json, "code"); code != nullptr) {  // Coding
+  if (const auto code = StringField(json, "code")) {  // Coding
     AddToken(param, StringField(json, "system"), code, out);
     return;
   }
-  if (const std::string* identifier_value = StringField(json, "value");
-      identifier_value != nullptr) {
-    const std::string* system = StringField(json, "system");
-    bool contact_point =
-        value.type == "ContactPoint" || (system != nullptr && IsContactPointSystem(*system));
-    AddToken(param, contact_point ? nullptr : system, identifier_value, out);
+  if (const auto identifier_value = StringField(json, "value")) {
+    const auto system = StringField(json, "system");
+    bool contact_point = value.type == "ContactPoint" || (system && IsContactPointSystem(*system));
+    AddToken(param, contact_point ? std::nullopt : system, identifier_value, out);
   }
 }
 
-void AddString(const std::string& param, const Json& json, IndexEntries* out) {
+void AddString(const std::string& param, const JsonValue& json, IndexEntries* out) {
   if (!json.is_string()) return;
-  const std::string& text = json.get_ref<const std::string&>();
+  const std::string_view text = json.string();
   if (text.empty()) return;
-  out->strings.push_back(StringEntry{param, NormalizeForSearch(text), text});
+  out->strings.push_back(StringEntry{param, NormalizeForSearch(text), std::string(text)});
 }
 
 // The parts of a HumanName or an Address a string search matches.
@@ -318,48 +310,47 @@ bool IsStringPart(std::string_view key) {
 }
 
 void ExtractString(const std::string& param, const PathValue& value, IndexEntries* out) {
-  const Json& json = *value.value;
+  const JsonValue& json = value.value;
   if (json.is_string()) {
     AddString(param, json, out);
     return;
   }
   if (!json.is_object()) return;
-  for (const auto& [key, field] : json.get_ref<const Json::object_t&>()) {
-    if (!IsStringPart(key)) continue;
+  for (const JsonValue field : json.children()) {
+    if (!IsStringPart(field.key())) continue;
     if (field.is_array()) {
-      for (const Json& each : field) AddString(param, each, out);
+      for (const JsonValue each : field.children()) AddString(param, each, out);
     } else {
       AddString(param, field, out);
     }
   }
 }
 
-void AddDate(const std::string& param, const Json& json, IndexEntries* out) {
+void AddDate(const std::string& param, const JsonValue& json, IndexEntries* out) {
   if (!json.is_string()) return;
-  if (std::optional<Interval> interval = ParseFhirDate(json.get_ref<const std::string&>())) {
+  if (std::optional<Interval> interval = ParseFhirDate(json.string())) {
     out->dates.push_back(DateEntry{param, interval->low, interval->high});
   }
 }
 
 void ExtractDate(const std::string& param, const PathValue& value, IndexEntries* out) {
-  const Json& json = *value.value;
+  const JsonValue& json = value.value;
   if (json.is_string()) {
     AddDate(param, json, out);
     return;
   }
   if (!json.is_object()) return;
-  const std::string* start = StringField(json, "start");
-  const std::string* end = StringField(json, "end");
-  if (start != nullptr || end != nullptr) {  // Period
-    std::optional<Interval> from = start == nullptr ? std::nullopt : ParseFhirDate(*start);
-    std::optional<Interval> to = end == nullptr ? std::nullopt : ParseFhirDate(*end);
-    if ((start != nullptr && !from) || (end != nullptr && !to)) return;
+  const auto start = StringField(json, "start");
+  const auto end = StringField(json, "end");
+  if (start || end) {  // Period
+    std::optional<Interval> from = start ? ParseFhirDate(*start) : std::nullopt;
+    std::optional<Interval> to = end ? ParseFhirDate(*end) : std::nullopt;
+    if ((start && !from) || (end && !to)) return;
     out->dates.push_back(DateEntry{param, from ? from->low : kOpenLow, to ? to->high : kOpenHigh});
     return;
   }
-  if (const Json* events = Field(json, "event");
-      events != nullptr && events->is_array()) {  // Timing
-    for (const Json& event : *events) AddDate(param, event, out);
+  if (const JsonValue events = json.find("event"); events.is_array()) {  // Timing
+    for (const JsonValue event : events.children()) AddDate(param, event, out);
   }
 }
 
@@ -380,9 +371,9 @@ bool IsResourceTypeName(std::string_view type) {
   return true;
 }
 
-void AddReference(const std::string& param, const std::string& url, IndexEntries* out) {
+void AddReference(const std::string& param, std::string_view url, IndexEntries* out) {
   if (url.empty()) return;
-  ReferenceEntry entry{param, {}, {}, url};
+  ReferenceEntry entry{param, {}, {}, std::string(url)};
   std::string_view text = url;
   if (!text.starts_with("urn:") && !text.starts_with("#")) {
     text = text.substr(0, text.find('|'));   // canonical version
@@ -403,23 +394,21 @@ void AddReference(const std::string& param, const std::string& url, IndexEntries
 }
 
 void ExtractReference(const std::string& param, const PathValue& value, IndexEntries* out) {
-  const Json& json = *value.value;
+  const JsonValue& json = value.value;
   if (json.is_string()) {
-    AddReference(param, json.get_ref<const std::string&>(), out);
+    AddReference(param, json.string(), out);
   } else if (json.is_object()) {
-    if (const std::string* reference = StringField(json, "reference"))
-      AddReference(param, *reference, out);
+    if (const auto reference = StringField(json, "reference")) AddReference(param, *reference, out);
   }
 }
 
 void ExtractQuantity(const std::string& param, const PathValue& value, IndexEntries* out) {
-  const Json& json = *value.value;
+  const JsonValue& json = value.value;
   if (!json.is_object() || value.type == "SampledData" || value.type == "Range") return;
-  const Json* number = Field(json, "value");
-  if (number == nullptr || !number->is_number()) return;
-  QuantityEntry entry{
-      param, number->get<double>(), {}, {}, StringOrEmpty(StringField(json, "unit"))};
-  if (const std::string* currency = StringField(json, "currency")) {  // Money
+  const JsonValue number = json.find("value");
+  if (!number.is_number()) return;
+  QuantityEntry entry{param, number.number(), {}, {}, StringOrEmpty(StringField(json, "unit"))};
+  if (const auto currency = StringField(json, "currency")) {  // Money
     entry.system = "urn:iso:std:iso:4217";
     entry.code = *currency;
   } else {
@@ -430,13 +419,12 @@ void ExtractQuantity(const std::string& param, const PathValue& value, IndexEntr
 }
 
 void ExtractNumber(const std::string& param, const PathValue& value, IndexEntries* out) {
-  if (value.value->is_number())
-    out->numbers.push_back(NumberEntry{param, value.value->get<double>()});
+  if (value.value.is_number()) out->numbers.push_back(NumberEntry{param, value.value.number()});
 }
 
 void ExtractUri(const std::string& param, const PathValue& value, IndexEntries* out) {
-  if (value.value->is_string() && !value.value->get_ref<const std::string&>().empty()) {
-    out->uris.push_back(UriEntry{param, value.value->get_ref<const std::string&>()});
+  if (value.value.is_string() && !value.value.string().empty()) {
+    out->uris.push_back(UriEntry{param, std::string(value.value.string())});
   }
 }
 
@@ -640,7 +628,7 @@ std::string NormalizeForSearch(std::string_view text) {
   return out;
 }
 
-Result<IndexEntries> ExtractIndexEntries(const Json& resource,
+Result<IndexEntries> ExtractIndexEntries(const JsonValue& resource,
                                          const std::vector<SearchParameterDef>& parameters) {
   thread_local PathCache cache;
   CUSTOS_ASSIGN_OR_RETURN(const std::vector<const FhirPath*>* paths, cache.PathsOf(parameters));

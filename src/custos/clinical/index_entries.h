@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "custos/clinical/definitions.h"
-#include "custos/core/json.h"
+#include "custos/core/json_document.h"
 #include "custos/core/status.h"
 
 namespace custos::clinical {
@@ -67,7 +67,7 @@ struct IndexEntries {
 // Extracts the entries of every parameter in `parameters` from `resource`. Composite and special
 // parameters are skipped. kInvalidArgument when an expression cannot be evaluated (a bug in the
 // definitions, not in the resource).
-Result<IndexEntries> ExtractIndexEntries(const Json& resource,
+Result<IndexEntries> ExtractIndexEntries(const JsonValue& resource,
                                          const std::vector<SearchParameterDef>& parameters);
 
 // Folds a string for searching: lower case, accents removed (é → e), runs of white space and

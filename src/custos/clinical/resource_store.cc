@@ -75,24 +75,28 @@ ResourceStore::ResourceStore(storage::Database& database, audit::AuditSink& audi
       validator_(definitions),
       layout_(IndexLayout::For(definitions)) {}
 
-Status ResourceStore::CheckWritable(const Json& resource, const std::string& expected_type,
-                                    WriteOutcome* outcome) const {
+Status ResourceStore::CheckType(const JsonValue& resource, const std::string& expected_type) const {
   if (!resource.is_object())
     return Status::InvalidArgument("a resource must be a JSON object", "body");
-  const auto type = resource.find("resourceType");
-  if (type == resource.end() || !type->is_string()) {
+  const JsonValue type = resource.find("resourceType");
+  if (!type.is_string()) {
     return Status::InvalidArgument("resourceType is required", "resourceType");
   }
-  const std::string& name = type->get_ref<const std::string&>();
+  const std::string_view name = type.string();
   const auto& stored = definitions_.StoredResourceTypes();
   if (std::find(stored.begin(), stored.end(), name) == stored.end()) {
-    return Status::InvalidArgument("resources of type " + name + " are not stored here",
-                                   "resourceType");
+    return Status::InvalidArgument(
+        "resources of type " + std::string(name) + " are not stored here", "resourceType");
   }
   if (!expected_type.empty() && name != expected_type) {
     return Status::InvalidArgument(
-        "resourceType " + name + " does not match the URL (" + expected_type + ")", "resourceType");
+        "resourceType " + std::string(name) + " does not match the URL (" + expected_type + ")",
+        "resourceType");
   }
+  return Status::Ok();
+}
+
+Status ResourceStore::CheckValid(const JsonValue& resource, WriteOutcome* outcome) const {
   std::vector<ValidationIssue> issues = validator_.Validate(resource);
   bool has_error = false;
   for (const auto& issue : issues) has_error = has_error || issue.severity == "error";
@@ -251,13 +255,13 @@ Result<std::int64_t> ResourceStore::RebuildSearchIndexIfAsked(const RequestConte
         "v.rid = r.rid AND v.version = r.version WHERE r.rid >= $1 AND r.deleted = 0 ORDER BY "
         "r.rid LIMIT $2",
         {from, kBatch}, [&](const storage::Row& row) {
-          Json resource = Json::parse(row.Text(2), nullptr, false);
+          JsonDocument resource;
+          const bool parsed = resource.Parse(row.Text(2)).ok();
           rids.push_back(row.Int(0));
           types.push_back(row.String(1));
-          auto extracted =
-              resource.is_discarded()
-                  ? Result<IndexEntries>(IndexEntries{})
-                  : ExtractIndexEntries(resource, layout_->StoredParameters(types.back()));
+          auto extracted = !parsed ? Result<IndexEntries>(IndexEntries{})
+                                   : ExtractIndexEntries(resource.root(),
+                                                         layout_->StoredParameters(types.back()));
           entries.push_back(extracted.ok() ? std::move(extracted).value() : IndexEntries{});
           return true;
         }));
@@ -287,28 +291,133 @@ Result<std::int64_t> ResourceStore::RebuildSearchIndexIfAsked(const RequestConte
   }
 }
 
-Result<PreparedResource> ResourceStore::Prepare(Json resource, std::string id,
+namespace {
+
+// The text a resource is stored as: its members in the order written, with `id` and meta's
+// versionId and lastUpdated set (inserted after resourceType when absent), every `reference`
+// found in `references` rewritten, and no white space outside strings. Records where the meta
+// values are, so that another version can be written without a new serialisation.
+void WriteResourceText(const JsonValue& resource, const std::string& id,
+                       const std::string& last_updated, const ReferenceMap* references,
+                       PreparedResource& prepared) {
+  std::string& out = prepared.json;
+  out.clear();
+  out.reserve(resource.raw().size());
+  auto rewrite = [references](const JsonValue& member, std::string& text) {
+    if (references == nullptr || member.key() != "reference" || !member.is_string()) return false;
+    const auto mapped = references->find(member.string());
+    if (mapped == references->end()) return false;
+    AppendJsonString(text, mapped->second);
+    return true;
+  };
+  auto write_meta_values = [&](std::string& text) {
+    text += "\"versionId\":\"";
+    prepared.version_at = text.size();
+    text += "1";
+    text += "\",\"lastUpdated\":\"";
+    prepared.updated_at = text.size();
+    text += last_updated;
+    text += '"';
+  };
+  const bool has_id = resource.find("id").exists();
+  const bool has_meta = resource.find("meta").is_object();
+  bool first = true;
+  out.push_back('{');
+  for (const JsonValue member : resource.children()) {
+    const std::string_view key = member.key();
+    if (key == "meta" && !has_meta) continue;  // not an object: replaced below
+    if (!first) out.push_back(',');
+    first = false;
+    if (key == "id") {
+      out += "\"id\":";
+      AppendJsonString(out, id);
+    } else if (key == "meta") {
+      out += "\"meta\":{";
+      bool any = false;
+      for (const JsonValue field : member.children()) {
+        if (field.key() == "versionId" || field.key() == "lastUpdated") continue;
+        if (any) out.push_back(',');
+        any = true;
+        field.AppendName(out);
+        out.push_back(':');
+        if (!rewrite(field, out)) field.AppendCompact(out, rewrite);
+      }
+      if (any) out.push_back(',');
+      write_meta_values(out);
+      out.push_back('}');
+    } else {
+      member.AppendName(out);
+      out.push_back(':');
+      member.AppendCompact(out, rewrite);
+    }
+    if (key == "resourceType") {
+      if (!has_id) {
+        out += ",\"id\":";
+        AppendJsonString(out, id);
+      }
+      if (!has_meta) {
+        out += ",\"meta\":{";
+        write_meta_values(out);
+        out.push_back('}');
+      }
+    }
+  }
+  out.push_back('}');
+  prepared.version_length = 1;
+  prepared.updated_length = last_updated.size();
+}
+
+}  // namespace
+
+void PreparedResource::SetVersion(std::int64_t new_version, std::string new_last_updated) {
+  const std::string version_text = std::to_string(new_version);
+  // The later value first, so that the earlier one's offset stays right; then the later one
+  // moves by as much as the earlier one grew.
+  if (version_at < updated_at) {
+    json.replace(updated_at, updated_length, new_last_updated);
+    json.replace(version_at, version_length, version_text);
+    updated_at = updated_at + version_text.size() - version_length;
+  } else {
+    json.replace(version_at, version_length, version_text);
+    json.replace(updated_at, updated_length, new_last_updated);
+    version_at = version_at + new_last_updated.size() - updated_length;
+  }
+  version_length = version_text.size();
+  updated_length = new_last_updated.size();
+  version = new_version;
+  last_updated = std::move(new_last_updated);
+}
+
+Result<PreparedResource> ResourceStore::Prepare(const JsonValue& resource, std::string id,
                                                 const std::string& expected_type,
-                                                WriteOutcome* outcome) const {
-  CUSTOS_RETURN_IF_ERROR(CheckWritable(resource, expected_type, outcome));
+                                                WriteOutcome* outcome,
+                                                const ReferenceMap* references) const {
+  CUSTOS_RETURN_IF_ERROR(CheckType(resource, expected_type));
   PreparedResource prepared;
-  prepared.resource_type = resource["resourceType"].get<std::string>();
+  prepared.resource_type = std::string(resource.find("resourceType").string());
   prepared.id = id.empty() ? NewId(clock_.Now()) : std::move(id);
   if (!IsValidId(prepared.id))
     return Status::InvalidArgument("not a valid resource id: " + prepared.id, "id");
   prepared.last_updated = FormatTimestamp(clock_.Now());
-  resource["id"] = prepared.id;
-  Json& meta = resource["meta"];
-  if (!meta.is_object()) meta = Json::object();
-  meta["versionId"] = "1";
-  meta["lastUpdated"] = prepared.last_updated;
+  WriteResourceText(resource, prepared.id, prepared.last_updated, references, prepared);
+  // What is validated and indexed is what is stored: the references already rewritten.
+  thread_local JsonDocument stored;
+  CUSTOS_RETURN_IF_ERROR(stored.Parse(prepared.json));
+  CUSTOS_RETURN_IF_ERROR(CheckValid(stored.root(), outcome));
   CUSTOS_ASSIGN_OR_RETURN(
       prepared.entries,
-      ExtractIndexEntries(resource, layout_->StoredParameters(prepared.resource_type)));
+      ExtractIndexEntries(stored.root(), layout_->StoredParameters(prepared.resource_type)));
   prepared.patient_id = CompartmentPatient(prepared.resource_type, prepared.id, prepared.entries);
-  prepared.json = resource.dump(-1, ' ', false, Json::error_handler_t::replace);
-  prepared.resource = std::move(resource);
   return prepared;
+}
+
+Result<PreparedResource> ResourceStore::Prepare(const Json& resource, std::string id,
+                                                const std::string& expected_type,
+                                                WriteOutcome* outcome) const {
+  const std::string text = resource.dump(-1, ' ', false, Json::error_handler_t::replace);
+  JsonDocument document;
+  CUSTOS_RETURN_IF_ERROR(document.Parse(text));
+  return Prepare(document.root(), std::move(id), expected_type, outcome);
 }
 
 Result<StoredResource> ResourceStore::WritePrepared(storage::Transaction& tx,
@@ -432,12 +541,7 @@ Result<StoredResource> ResourceStore::WriteVersion(storage::Transaction& tx,
   if (prepared) {
     if (prepared->version != stored.version) {
       // Prepared as a first version, but one exists: the meta changes, and so does the text.
-      prepared->last_updated = FormatTimestamp(clock_.Now());
-      Json& meta = prepared->resource["meta"];
-      meta["versionId"] = std::to_string(stored.version);
-      meta["lastUpdated"] = prepared->last_updated;
-      prepared->version = stored.version;
-      prepared->json = prepared->resource.dump(-1, ' ', false, Json::error_handler_t::replace);
+      prepared->SetVersion(stored.version, FormatTimestamp(clock_.Now()));
     }
     stored.last_updated = prepared->last_updated;
     stored.patient_id = prepared->patient_id;

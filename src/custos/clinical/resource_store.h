@@ -24,6 +24,7 @@
 #include "custos/clinical/validator.h"
 #include "custos/core/clock.h"
 #include "custos/core/json.h"
+#include "custos/core/json_document.h"
 #include "custos/core/request_context.h"
 #include "custos/storage/database.h"
 
@@ -54,13 +55,21 @@ StoredResource StoredResourceFromRow(const storage::Row& row);
 struct PreparedResource {
   std::string resource_type;
   std::string id;
-  Json resource;
   IndexEntries entries;
   std::optional<std::string> patient_id;
   std::string last_updated;
-  std::int64_t version = 1;  // the version `json` was serialised for
+  std::int64_t version = 1;  // the version `json` was written for
   std::string json;
+  // Where the values of meta.versionId and meta.lastUpdated are in `json` (between their quotes).
+  std::size_t version_at = 0, version_length = 0;
+  std::size_t updated_at = 0, updated_length = 0;
+
+  // Makes it another version: the two meta values change in place.
+  void SetVersion(std::int64_t new_version, std::string new_last_updated);
 };
+
+// References to rewrite while preparing: "urn:uuid:…" (as written) → "Patient/123".
+using ReferenceMap = std::map<std::string, std::string, std::less<>>;
 
 // Why a write failed validation: every issue, for OperationOutcome.
 struct WriteOutcome {
@@ -117,10 +126,17 @@ class ResourceStore {
                                   const std::string& type, const std::string& id,
                                   std::optional<std::int64_t> if_match);
 
-  // Validates and prepares `resource` (of `expected_type` when not empty) for storing under `id`
-  // (a new id when empty) as version 1. Thread-safe; no database access.
-  Result<PreparedResource> Prepare(Json resource, std::string id, const std::string& expected_type,
-                                   WriteOutcome* outcome) const;
+  // Prepares `resource` (of `expected_type` when not empty) for storing under `id` (a new id
+  // when empty) as version 1: its text keeps the members in the order written, with `id` and
+  // meta's versionId and lastUpdated set and every `reference` found in `references` rewritten;
+  // that text is validated and indexed. kInvalidArgument naming the element at fault (the issues
+  // go to `outcome` when given). Thread-safe; no database access.
+  Result<PreparedResource> Prepare(const JsonValue& resource, std::string id,
+                                   const std::string& expected_type, WriteOutcome* outcome,
+                                   const ReferenceMap* references = nullptr) const;
+  // The same for a resource held as nlohmann JSON (the REST API, bundles, registration).
+  Result<PreparedResource> Prepare(const Json& resource, std::string id,
+                                   const std::string& expected_type, WriteOutcome* outcome) const;
   // Stores a prepared resource as a new version of its type/id (creating it when new), in `tx`.
   // With `audit` false the caller records one event for the whole batch (bulk import).
   Result<StoredResource> WritePrepared(storage::Transaction& tx, const RequestContext& context,
@@ -146,8 +162,11 @@ class ResourceStore {
   struct Current;
   Result<std::optional<Current>> LoadCurrent(storage::Transaction& tx, const std::string& type,
                                              const std::string& id, bool for_update);
-  Status CheckWritable(const Json& resource, const std::string& expected_type,
-                       WriteOutcome* outcome) const;
+  // kInvalidArgument unless `resource` is an object of a stored type (`expected_type` when not
+  // empty).
+  Status CheckType(const JsonValue& resource, const std::string& expected_type) const;
+  // kInvalidArgument (reason invalid_resource) naming the first error the validator finds.
+  Status CheckValid(const JsonValue& resource, WriteOutcome* outcome) const;
   // Writes a new version (`prepared` null: a deletion) over `current` (none: a new resource).
   Result<StoredResource> WriteVersion(storage::Transaction& tx, const RequestContext& context,
                                       const std::string& type, const std::string& id,

@@ -218,21 +218,19 @@ bool IsBase64(std::string_view s) {
 }
 
 // Null when `value` is a valid `primitive`, else what is wrong with it.
-const char* PrimitiveProblem(Primitive primitive, const Json& value) {
+const char* PrimitiveProblem(Primitive primitive, const JsonValue& value) {
   switch (primitive) {
     case Primitive::kNone:
       return nullptr;
     case Primitive::kBoolean:
-      return value.is_boolean() ? nullptr : "must be true or false";
+      return value.is_bool() ? nullptr : "must be true or false";
     case Primitive::kInteger:
     case Primitive::kPositiveInt:
     case Primitive::kUnsignedInt: {
-      if (!value.is_number_integer()) return "must be a JSON integer";
-      std::int64_t number =
-          value.is_number_unsigned()
-              ? static_cast<std::int64_t>(std::min<std::uint64_t>(
-                    value.get<std::uint64_t>(), std::numeric_limits<std::int64_t>::max()))
-              : value.get<std::int64_t>();
+      if (!value.is_integer()) return "must be a JSON integer";
+      const std::optional<std::int64_t> parsed = value.integer();
+      if (!parsed) return "is out of the 32-bit integer range";
+      const std::int64_t number = *parsed;
       if (number > std::numeric_limits<std::int32_t>::max() ||
           number < std::numeric_limits<std::int32_t>::min()) {
         return "is out of the 32-bit integer range";
@@ -247,7 +245,7 @@ const char* PrimitiveProblem(Primitive primitive, const Json& value) {
       break;
   }
   if (!value.is_string()) return "must be a JSON string";
-  const std::string& s = value.get_ref<const std::string&>();
+  const std::string_view s = value.string();
   switch (primitive) {
     case Primitive::kString:
     case Primitive::kMarkdown:
@@ -572,25 +570,25 @@ class Walk {
   std::vector<ValidationIssue> TakeIssues() { return std::move(issues_); }
 
   // A resource at the current path (the root, a contained resource, a Bundle entry).
-  void Resource(const Json& json, bool contained) {
+  void Resource(const JsonValue& json, bool contained) {
     if (!json.is_object()) {
       Report("structure", "must be a JSON object (a resource)");
       return;
     }
-    auto type = json.find("resourceType");
-    if (type == json.end() || !type->is_string()) {
+    const JsonValue type = json.find("resourceType");
+    if (!type.is_string()) {
       Report("required", "resourceType is missing or not a string");
       return;
     }
-    const std::string& name = type->get_ref<const std::string&>();
+    const std::string_view name = type.string();
     int root = index_.ResourceRoot(name);
     if (root < 0) {
-      Report("not-supported", "unknown or unsupported resource type '" + name + "'");
+      Report("not-supported", "unknown or unsupported resource type '" + std::string(name) + "'");
       return;
     }
     const bool top = depth_ == 0;
     if (top) Push(name);
-    if (contained && json.contains("contained")) {
+    if (contained && json.find("contained").exists()) {
       Push("contained");
       Report("structure", "a contained resource must not contain resources (dom-2)");
       Pop();
@@ -632,7 +630,7 @@ class Walk {
   }
 
   // A JSON object against a context. `owner` is the element it fills (for Reference targets).
-  void Object(int context_id, const Json& json, const ElementDef* owner) {
+  void Object(int context_id, const JsonValue& json, const ElementDef* owner) {
     const Index::Context& context = index_.context(context_id);
     if (depth_ >= kMaxDepth) {
       Report("structure", "nested too deeply");
@@ -640,18 +638,17 @@ class Walk {
     }
     std::bitset<kMaxElementsPerContext> present;
     std::bitset<kMaxElementsPerContext> valued;
-    const Json* reference = nullptr;
-    for (auto it = json.begin(); it != json.end(); ++it) {
-      const std::string& key = it.key();
-      const Json& value = it.value();
+    JsonValue reference;
+    for (const JsonValue value : json.children()) {
+      const std::string_view key = value.key();
       if (context.resource_root && key == "resourceType") continue;
-      if (context.reference && key == "reference") reference = &value;
+      if (context.reference && key == "reference") reference = value;
       const bool extension = !key.empty() && key[0] == '_';
       const Index::Slot* slot =
           index_.Find(context_id, extension ? std::string_view(key).substr(1) : key);
       if (slot == nullptr || (extension && slot->kind != Index::Kind::kPrimitive)) {
         Push(key);
-        Report("structure", "unknown element '" + key + "' in " + context.path);
+        Report("structure", "unknown element '" + std::string(key) + "' in " + context.path);
         Pop();
         continue;
       }
@@ -677,14 +674,13 @@ class Walk {
       Report("required", "missing required element " + element.path);
       Pop();
     }
-    if (reference != nullptr && owner != nullptr) {
+    if (reference.exists() && owner != nullptr) {
       // An empty or non-string reference has been reported as a string already.
-      if (reference->is_string() && !reference->get_ref<const std::string&>().empty()) {
-        const char* problem =
-            ReferenceProblem(reference->get_ref<const std::string&>(), &owner->reference_targets);
+      if (reference.is_string() && !reference.string().empty()) {
+        const char* problem = ReferenceProblem(reference.string(), &owner->reference_targets);
         if (problem != nullptr) {
           Push("reference");
-          Report("value", "reference '" + reference->get<std::string>() + "' " + problem);
+          Report("value", "reference '" + std::string(reference.string()) + "' " + problem);
           Pop();
         }
       }
@@ -692,8 +688,8 @@ class Walk {
   }
 
   // The value of `key`, with the element's cardinality.
-  void Element(const Index::Slot& slot, const std::string& key, const Json& value,
-               const Json& parent) {
+  void Element(const Index::Slot& slot, std::string_view key, const JsonValue& value,
+               const JsonValue& parent) {
     const ElementDef& element = *slot.element;
     if (element.max == 1) {
       if (value.is_array()) {
@@ -732,12 +728,12 @@ class Walk {
       Pop();
     }
     std::int64_t index = 0;
-    for (const Json& item : value) {
+    for (const JsonValue item : value.children()) {
       Push(key, index++);
       if (item.is_null() && slot.kind == Index::Kind::kPrimitive) {
         // A null stands in for a value whose extension is in the `_key` array at the same place.
-        if (!parent.contains("_" + key))
-          Report("structure", "null is only allowed with a matching _" + key);
+        if (!parent.find("_" + std::string(key)).exists())
+          Report("structure", "null is only allowed with a matching _" + std::string(key));
       } else {
         Item(slot, item);
       }
@@ -746,15 +742,15 @@ class Walk {
   }
 
   // One value of an element (the path already names it).
-  void Item(const Index::Slot& slot, const Json& value) {
+  void Item(const Index::Slot& slot, const JsonValue& value) {
     switch (slot.kind) {
       case Index::Kind::kPrimitive: {
         if (const char* problem = PrimitiveProblem(slot.primitive, value)) {
           Report("value", std::string(slot.type_name) + " value " + Shown(value) + " " + problem);
           return;
         }
-        if (slot.codes != nullptr && !slot.codes->contains(value.get_ref<const std::string&>())) {
-          Report("code-invalid", "code '" + value.get<std::string>() +
+        if (slot.codes != nullptr && !slot.codes->contains(value.string())) {
+          Report("code-invalid", "code '" + std::string(value.string()) +
                                      "' is not in the required value set " +
                                      slot.element->required_value_set);
         }
@@ -774,7 +770,7 @@ class Walk {
   }
 
   // `_key`: the id and extensions of a primitive value (or an array of them, null where none).
-  void PrimitiveExtension(const Index::Slot& slot, const std::string& key, const Json& value) {
+  void PrimitiveExtension(const Index::Slot& slot, std::string_view key, const JsonValue& value) {
     Push(key);
     if (slot.element->max == 1) {
       if (!value.is_object()) {
@@ -783,10 +779,10 @@ class Walk {
         Object(slot.context, value, nullptr);
       }
     } else if (!value.is_array()) {
-      Report("structure", "must be an array matching " + key.substr(1));
+      Report("structure", "must be an array matching " + std::string(key.substr(1)));
     } else {
       std::int64_t index = 0;
-      for (const Json& item : value) {
+      for (const JsonValue item : value.children()) {
         path_[std::min(depth_ - 1, path_.size() - 1)].index = index++;
         if (item.is_null()) continue;
         if (!item.is_object()) {
@@ -799,8 +795,8 @@ class Walk {
     Pop();
   }
 
-  static std::string Shown(const Json& value) {
-    std::string text = value.dump();
+  static std::string Shown(const JsonValue& value) {
+    std::string text = value.Compact();
     constexpr size_t kLongest = 80;
     if (text.size() > kLongest) text = text.substr(0, kLongest) + "…";
     return text;
@@ -824,7 +820,7 @@ Validator::Validator(const Definitions& definitions) : definitions_(definitions)
   }
 }
 
-std::vector<ValidationIssue> Validator::Validate(const Json& resource) const {
+std::vector<ValidationIssue> Validator::Validate(const JsonValue& resource) const {
   Walk walk(*index_);
   walk.Resource(resource, false);
   return walk.TakeIssues();

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "custos/clinical/definitions.h"
-#include "custos/core/json.h"
+#include "custos/core/json_document.h"
 
 namespace custos::clinical {
 
@@ -33,7 +33,7 @@ class Validator {
   explicit Validator(const Definitions& definitions);
 
   // Issues found in `resource` (a JSON object with resourceType). Empty when valid.
-  std::vector<ValidationIssue> Validate(const Json& resource) const;
+  std::vector<ValidationIssue> Validate(const JsonValue& resource) const;
 
  private:
   const Definitions& definitions_;

@@ -1,4 +1,5 @@
 #include "custos/clinical/validator.h"
+#include "testing/status_matchers.h"
 #include "testing/test_data.h"
 
 #include <gmock/gmock.h>
@@ -29,7 +30,9 @@ std::string Describe(const std::vector<ValidationIssue>& issues) {
 class ValidatorTest : public ::testing::Test {
  protected:
   std::vector<ValidationIssue> Validate(std::string_view text) const {
-    return validator_.Validate(Json::parse(text));
+    JsonDocument document;
+    EXPECT_OK(document.Parse(text));
+    return validator_.Validate(document.root());
   }
   // The expressions of the issues found, in order.
   std::vector<std::string> Expressions(std::string_view text) const {
@@ -84,16 +87,19 @@ TEST_F(ValidatorTest, AcceptsEveryResourceOfTheSyntheaBundles) {
     std::ifstream file(entry.path());
     std::stringstream text;
     text << file.rdbuf();
-    const Json bundle = Json::parse(text.str());
+    const std::string json = text.str();
+    JsonDocument bundle;
+    ASSERT_OK(bundle.Parse(json));
     ++bundles;
-    for (const Json& item : bundle.at("entry")) {
-      std::vector<ValidationIssue> issues = validator_.Validate(item.at("resource"));
-      EXPECT_THAT(issues, IsEmpty()) << entry.path().filename() << " " << item.at("fullUrl") << "\n"
-                                     << Describe(issues);
+    for (const JsonValue item : bundle.root().find("entry").children()) {
+      std::vector<ValidationIssue> issues = validator_.Validate(item.find("resource"));
+      EXPECT_THAT(issues, IsEmpty())
+          << entry.path().filename() << " " << item.find("fullUrl").string() << "\n"
+          << Describe(issues);
       ++resources;
     }
     // The transaction bundle as a whole, request elements included.
-    std::vector<ValidationIssue> issues = validator_.Validate(bundle);
+    std::vector<ValidationIssue> issues = validator_.Validate(bundle.root());
     EXPECT_THAT(issues, IsEmpty()) << entry.path().filename() << "\n" << Describe(issues);
   }
   EXPECT_GE(bundles, 3u);
@@ -299,8 +305,9 @@ TEST_F(ValidatorTest, ValidatesContainedResourcesAndBundleEntries) {
       {"fullUrl": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0", "resource": {"resourceType": "Patient"},
        "request": {"method": "POST", "url": "Patient"}},
       {"resource": {"resourceType": "Patient", "gender": "m"}, "request": {"method": "PUSH", "url": "Patient"}}]})");
+  // In the order the elements are written.
   EXPECT_THAT(expressions,
-              ElementsAre("Bundle.entry[1].request.method", "Bundle.entry[1].resource.gender"));
+              ElementsAre("Bundle.entry[1].resource.gender", "Bundle.entry[1].request.method"));
   EXPECT_EQ(OnlyIssue(R"({"resourceType": "Bundle"})").expression, "Bundle.type");
 }
 
@@ -327,7 +334,9 @@ TEST_P(ValidatorFormatTest, FollowsTheSpecification) {
   std::string text =
       std::string(R"({"resourceType": "Patient", "extension": [{"url": "http://e", ")") +
       c.element + "\": " + c.json + "}]}";
-  std::vector<ValidationIssue> issues = Validator(Definitions::R4()).Validate(Json::parse(text));
+  JsonDocument document;
+  ASSERT_OK(document.Parse(text));
+  std::vector<ValidationIssue> issues = Validator(Definitions::R4()).Validate(document.root());
   if (c.valid) {
     EXPECT_THAT(issues, IsEmpty()) << c.element << " " << c.json << "\n" << Describe(issues);
   } else {

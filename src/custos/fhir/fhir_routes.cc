@@ -386,7 +386,11 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
               body = parameter.value("resource", Json());
           }
         }
-        std::vector<clinical::ValidationIssue> issues = s.store.validator().Validate(body);
+        const std::string text = body.dump();
+        JsonDocument document;
+        CUSTOS_RETURN_IF_ERROR(document.Parse(text));
+        std::vector<clinical::ValidationIssue> issues =
+            s.store.validator().Validate(document.root());
         if (body.value("resourceType", "") != type) {
           issues.push_back({"error", "invalid", "resourceType", "resourceType must be " + type});
         }
