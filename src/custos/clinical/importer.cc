@@ -205,8 +205,17 @@ Result<Importer::PreparedBundle> Importer::PrepareBundle(const JsonValue& bundle
 
 Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bundle,
                              ImportStats& stats) {
-  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+  ImportStats written;
+  CUSTOS_RETURN_IF_ERROR(WriteBundleIn(*tx, context, bundle, written));
+  CUSTOS_RETURN_IF_ERROR(tx->Commit());
+  stats.Add(written);
+  return Status::Ok();
+}
+
+Status Importer::WriteBundleIn(storage::Transaction& tx, const RequestContext& context,
+                               PreparedBundle& bundle, ImportStats& stats) {
+  CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalWrite));
   stats.duplicates += bundle.duplicates;
   // The preparer decided which shared resources are new; another writer may have created one
   // since. Then those are dropped too and the references to them redone (rare, and slow).
@@ -215,7 +224,7 @@ Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bund
   for (size_t i : bundle.new_shared) {
     PreparedResource& resource = bundle.resources[i];
     CUSTOS_ASSIGN_OR_RETURN(std::optional<std::string> existing,
-                            FindByIdentifier(*tx, resource.resource_type, IdentifiersOf(resource)));
+                            FindByIdentifier(tx, resource.resource_type, IdentifiersOf(resource)));
     if (!existing) continue;
     skip[i] = true;
     ++stats.duplicates;
@@ -234,13 +243,22 @@ Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bund
     }
   }
   if (std::find(skip.begin(), skip.end(), true) != skip.end()) {
+    // Dropped for good (should the transaction roll back and the bundle be written again, the
+    // check above finds the others anew).
     std::vector<PreparedResource> kept;
+    std::vector<size_t> new_shared;
     for (size_t i = 0; i < bundle.resources.size(); ++i) {
-      if (!skip[i]) kept.push_back(std::move(bundle.resources[i]));
+      if (skip[i]) continue;
+      if (std::find(bundle.new_shared.begin(), bundle.new_shared.end(), i) !=
+          bundle.new_shared.end()) {
+        new_shared.push_back(kept.size());
+      }
+      kept.push_back(std::move(bundle.resources[i]));
     }
     bundle.resources = std::move(kept);
+    bundle.new_shared = std::move(new_shared);
   }
-  CUSTOS_RETURN_IF_ERROR(store_.WritePreparedBatch(*tx, context, bundle.resources));
+  CUSTOS_RETURN_IF_ERROR(store_.WritePreparedBatch(tx, context, bundle.resources));
   std::map<std::string, int> counts;
   std::optional<std::string> patient;
   for (const auto& resource : bundle.resources) {
@@ -251,8 +269,7 @@ Status Importer::WriteBundle(const RequestContext& context, PreparedBundle& bund
   audit::AuditEvent event = audit::AuditEvent::For(context, "resource.import", "Bundle", bundle.id);
   if (patient) event.WithPatient(*patient);
   CUSTOS_RETURN_IF_ERROR(
-      audit_.Record(*tx, event.WithDetails({{"bundle_type", bundle.type}, {"resources", counts}})));
-  CUSTOS_RETURN_IF_ERROR(tx->Commit());
+      audit_.Record(tx, event.WithDetails({{"bundle_type", bundle.type}, {"resources", counts}})));
   ++stats.bundles;
   return Status::Ok();
 }
@@ -377,34 +394,93 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
       if (!push(std::move(done)) || !status.ok()) return;
     }
   });
+  // Bundles are written several to a transaction: each commit writes every page it touched, and
+  // the search index's pages are touched again by the next bundle, so small commits wrote the
+  // same pages many times over. A group closes at kGroupResources, or as soon as nothing more is
+  // ready (the writer never waits to fill one). Files count as done once their bundles are
+  // committed.
+  constexpr size_t kGroupResources = 4000;
   Status result;
-  for (size_t files_done = 0; files_done < paths.size();) {
+  size_t files_done = 0;
+  std::vector<PreparedBundle> group;
+  std::vector<size_t> group_files;   // the file of each bundle in the group
+  std::vector<Item> finished_files;  // file markers behind the group's bundles
+  size_t group_resources = 0;
+  auto commit_group = [&]() -> Status {
+    if (group.empty() && finished_files.empty()) return Status::Ok();
+    Status status;
+    if (!group.empty()) {
+      ImportStats committed;
+      status = [&]() -> Status {
+        CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
+        for (PreparedBundle& bundle : group) {
+          CUSTOS_RETURN_IF_ERROR(WriteBundleIn(*tx, context, bundle, committed));
+        }
+        return tx->Commit();
+      }();
+      if (status.ok()) {
+        stats.Add(committed);
+      } else {
+        // Nothing of the group stayed. Write its bundles one by one, so that those before the
+        // failing one are kept, as when every bundle had its own transaction.
+        for (size_t i = 0; i < group.size(); ++i) {
+          status = WriteBundle(context, group[i], stats);
+          if (!status.ok()) {
+            status = Status::InvalidArgument(paths[group_files[i]] + ": " + status.message(),
+                                             status.field());
+            break;
+          }
+        }
+      }
+      std::lock_guard lock(mutex);
+      for (auto& bundle : group) written.push_back(std::move(bundle));
+    }
+    group.clear();
+    group_files.clear();
+    group_resources = 0;
+    if (status.ok()) {
+      for (const Item& file : finished_files) {
+        ++stats.files;
+        stats.bytes += file.bytes;
+        ++files_done;
+        if (progress) progress(files_done, stats);
+      }
+    }
+    finished_files.clear();
+    return status;
+  };
+  while (files_done + finished_files.size() < paths.size()) {
     Item item;
     {
       std::unique_lock lock(mutex);
+      if (queue.empty() && !(group.empty() && finished_files.empty())) {
+        lock.unlock();
+        result = commit_group();
+        if (!result.ok()) break;
+        continue;
+      }
       changed.wait(lock, [&] { return !queue.empty(); });
       item = std::move(queue.front());
       queue.pop_front();
       changed.notify_all();
     }
     if (item.bundle) {
-      result = WriteBundle(context, *item.bundle, stats);
-      std::lock_guard lock(mutex);
-      written.push_back(std::move(*item.bundle));
+      group_resources += item.bundle->resources.size();
+      group_files.push_back(item.file);
+      group.push_back(std::move(*item.bundle));
+      if (group_resources >= kGroupResources) result = commit_group();
+    } else if (item.error.ok()) {
+      finished_files.push_back(std::move(item));
     } else {
-      result = item.error;
+      result = commit_group();
       if (result.ok()) {
-        ++stats.files;
-        stats.bytes += item.bytes;
-        ++files_done;
-        if (progress) progress(files_done, stats);
+        result = Status::InvalidArgument(paths[item.file] + ": " + item.error.message(),
+                                         item.error.field());
       }
     }
-    if (!result.ok()) {
-      result = Status::InvalidArgument(paths[item.file] + ": " + result.message(), result.field());
-      break;
-    }
+    if (!result.ok()) break;
   }
+  if (result.ok()) result = commit_group();
   {
     std::lock_guard lock(mutex);
     stop = true;

@@ -5,9 +5,10 @@
 // Within a bundle, `urn:uuid:` fullUrls become the resources' ids (a UUID is a valid FHIR id) and
 // references to them are rewritten to `Type/id`. Organization, Practitioner and Location are
 // created only when no resource of that type has the same identifier (conditional create), so
-// the copies repeated across bundles end up once. One transaction per bundle: a bundle that fails
-// leaves nothing behind. The audit trail gets one `resource.import` event per bundle, naming the
-// patient and the number of resources by type. Thread-safe.
+// the copies repeated across bundles end up once. A bundle is written whole or not at all (several
+// bundles may share a transaction; a bundle that fails leaves nothing behind and what came before
+// it stays). The audit trail gets one `resource.import` event per bundle, naming the patient and
+// the number of resources by type. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,14 @@ struct ImportStats {
   std::int64_t resources = 0;   // stored
   std::int64_t duplicates = 0;  // conditional creates that found an existing resource
   std::int64_t bytes = 0;
+
+  void Add(const ImportStats& other) {
+    files += other.files;
+    bundles += other.bundles;
+    resources += other.resources;
+    duplicates += other.duplicates;
+    bytes += other.bytes;
+  }
 };
 
 class Importer {
@@ -59,7 +68,10 @@ class Importer {
   // reference rewriting, validation, index extraction.
   Result<PreparedBundle> PrepareBundle(const JsonValue& bundle, KnownIdentifiers& known) const;
   // Database work: rows, one audit event (and conditional creates checked once more, in case
-  // another writer created one meanwhile).
+  // another writer created one meanwhile), in `tx`; adds what it wrote to `stats`.
+  Status WriteBundleIn(storage::Transaction& tx, const RequestContext& context,
+                       PreparedBundle& bundle, ImportStats& stats);
+  // The same in a transaction of its own; `stats` changes only when it commits.
   Status WriteBundle(const RequestContext& context, PreparedBundle& bundle, ImportStats& stats);
   // The id of a current resource of `type` with one of `identifiers`, if any.
   static Result<std::optional<std::string>> FindByIdentifier(

@@ -196,6 +196,39 @@ TEST_F(ImporterTest, AnInvalidResourceLeavesNothingOfItsBundle) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM resources"), 0);
 }
 
+// Bundles share transactions; when writing one fails (here a trigger stands in for a database
+// error after validation), those before it stay and nothing of it or after it is kept.
+TEST_F(ImporterTest, AFailedWriteKeepsTheBundlesBeforeItAndNothingOfItsOwn) {
+  {
+    auto tx = database_->Begin();
+    ASSERT_OK(tx);
+    ASSERT_OK((*tx)->ExecuteScript(
+        "CREATE TRIGGER refuse_second BEFORE INSERT ON resources WHEN NEW.id = "
+        "'00000000-0000-4000-8000-000000000002' BEGIN SELECT RAISE(ABORT, 'refused'); END"));
+    ASSERT_OK((*tx)->Commit());
+  }
+  std::vector<std::string> paths;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string n = std::to_string(i);
+    paths.push_back(WriteFile("patient" + n + ".json",
+                              PatientBundle("00000000-0000-4000-8000-00000000000" + n,
+                                            "11111111-0000-4000-8000-00000000000" + n, "Family" + n)
+                                  .dump()));
+  }
+  ImportStats stats;
+  const Status status = importer_->ImportFiles(context_, paths, stats);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("patient2.json"), std::string::npos) << status.message();
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM resources WHERE resource_type = 'Patient'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM resources WHERE id = "
+                  "'00000000-0000-4000-8000-000000000001'"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'resource.import'"), 1);
+  EXPECT_EQ(stats.bundles, 1);
+  EXPECT_EQ(stats.files, 1);
+  EXPECT_EQ(stats.resources, 3);  // the first bundle's patient, organisation and encounter
+}
+
 }  // namespace
 }  // namespace custos::clinical
 
@@ -211,8 +244,7 @@ TEST_F(ImporterTest, TheSearchIndexIsRebuiltFromTheStoredResourcesWhenAsked) {
     const std::string n = std::to_string(i);
     paths.push_back(WriteFile("patient" + n + ".json",
                               PatientBundle("00000000-0000-4000-8000-00000000000" + n,
-                                            "11111111-0000-4000-8000-00000000000" + n,
-                                            "Family" + n)
+                                            "11111111-0000-4000-8000-00000000000" + n, "Family" + n)
                                   .dump()));
   }
   ImportStats stats;
@@ -247,11 +279,10 @@ TEST_F(ImporterTest, TheSearchIndexIsRebuiltFromTheStoredResourcesWhenAsked) {
       ASSERT_OK(tx);
       const std::int64_t next = stage == 0 ? 0 : 3;
       for (const char* table : kTables) {
-        ASSERT_OK((*tx)->Execute(std::string("DELETE FROM ") + table + " WHERE rid >= $1",
-                                 {next}));
+        ASSERT_OK((*tx)->Execute(std::string("DELETE FROM ") + table + " WHERE rid >= $1", {next}));
       }
-      ASSERT_OK((*tx)->Execute("INSERT INTO search_index_rebuild (id, next_rid) VALUES (1, $1)",
-                               {next}));
+      ASSERT_OK(
+          (*tx)->Execute("INSERT INTO search_index_rebuild (id, next_rid) VALUES (1, $1)", {next}));
       ASSERT_OK((*tx)->Commit());
     }
     ASSERT_NE(rows(), written);
