@@ -409,6 +409,7 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
   auto commit_group = [&]() -> Status {
     if (group.empty() && finished_files.empty()) return Status::Ok();
     Status status;
+    size_t failed_file = paths.size();
     if (!group.empty()) {
       ImportStats committed;
       status = [&]() -> Status {
@@ -426,6 +427,7 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
         for (size_t i = 0; i < group.size(); ++i) {
           status = WriteBundle(context, group[i], stats);
           if (!status.ok()) {
+            failed_file = group_files[i];
             status = Status::InvalidArgument(paths[group_files[i]] + ": " + status.message(),
                                              status.field());
             break;
@@ -438,8 +440,9 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
     group.clear();
     group_files.clear();
     group_resources = 0;
-    if (status.ok()) {
-      for (const Item& file : finished_files) {
+    // Files finish in order; those before a failed bundle's file were written whole.
+    for (const Item& file : finished_files) {
+      if (file.file < failed_file) {
         ++stats.files;
         stats.bytes += file.bytes;
         ++files_done;
