@@ -93,7 +93,8 @@ constexpr char kSamplesSchema[] =
     "  t TEXT,"
     "  b INTEGER,"
     "  positive INTEGER CHECK (positive > 0),"
-    "  code TEXT UNIQUE"
+    "  code TEXT UNIQUE,"
+    "  bytes BYTEA"  // BLOB affinity is not needed: SQLite keeps a bound blob as it is
     ");"
     "CREATE TABLE owners (id TEXT PRIMARY KEY, name TEXT NOT NULL);"
     "CREATE TABLE pets (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES owners(id));";
@@ -344,6 +345,39 @@ TEST_P(DatabaseContractTest, TextRoundTripsUnicodeQuotesAndPlaceholderLookalikes
   ASSERT_OK_AND_ASSIGN(const auto row, tx->QueryOne("SELECT t FROM samples WHERE id = 100"));
   ASSERT_TRUE(row.has_value());
   EXPECT_EQ(row->Text(0), "owned text");
+}
+
+TEST_P(DatabaseContractTest, BytesRoundTripIncludingZeroAndHighBytes) {
+  ASSERT_OK(CreateSamples(db()));
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  const std::vector<std::string> values = {std::string(), std::string("\0\0x\xff", 4), all,
+                                           std::string(100000, '\x9c')};
+  ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
+  for (size_t n = 0; n < values.size(); ++n) {
+    ASSERT_OK(tx->Execute("INSERT INTO samples (id, bytes) VALUES ($1, $2)",
+                          {static_cast<int>(n), storage::Bytes{values[n]}}));
+  }
+  for (size_t n = 0; n < values.size(); ++n) {
+    std::string streamed;
+    ASSERT_OK(tx->Query("SELECT bytes FROM samples WHERE id = $1", {static_cast<int>(n)},
+                        [&](const Row& row) {
+                          EXPECT_FALSE(row.IsNull(0));
+                          streamed = std::string(row.Blob(0));
+                          return true;
+                        }));
+    EXPECT_EQ(streamed, values[n]) << n;
+    ASSERT_OK_AND_ASSIGN(
+        auto owned, tx->QueryOne("SELECT bytes FROM samples WHERE id = $1", {static_cast<int>(n)}));
+    ASSERT_TRUE(owned.has_value());
+    EXPECT_EQ(owned->Blob(0), values[n]) << n;
+  }
+  // Text columns read the same through Blob().
+  ASSERT_OK(tx->Execute("INSERT INTO samples (id, t) VALUES (100, 'plain')"));
+  ASSERT_OK(tx->Query("SELECT t FROM samples WHERE id = 100", {}, [](const Row& row) {
+    EXPECT_EQ(row.Blob(0), "plain");
+    return true;
+  }));
 }
 
 TEST_P(DatabaseContractTest, NullRoundTrips) {

@@ -150,18 +150,14 @@ Result<ConditionalCreateResult> BundleProcessor::CreateIfNoneExistIn(
   }
   ConditionalCreateResult result;
   if (matches.size() == 1) {
-    CUSTOS_ASSIGN_OR_RETURN(
-        auto row, tx.QueryOne("SELECT r.resource_type, r.id, v.version, v.last_updated, "
-                              "v.content, v.patient_id FROM resources r JOIN resource_versions v "
-                              "ON v.rid = r.rid AND v.version = r.version WHERE "
-                              "r.resource_type = $1 AND r.id = $2",
-                              {type, matches.front()}));
-    result.resource.resource_type = row->String(0);
-    result.resource.id = row->String(1);
-    result.resource.version = row->Int(2);
-    result.resource.last_updated = row->String(3);
-    result.resource.json = row->String(4);
-    result.resource.patient_id = row->OptionalString(5);
+    CUSTOS_ASSIGN_OR_RETURN(auto row,
+                            tx.QueryOne("SELECT " + std::string(kResourceColumns) +
+                                            " FROM resources r JOIN resource_versions v "
+                                            "ON v.rid = r.rid AND v.version = r.version WHERE "
+                                            "r.resource_type = $1 AND r.id = $2",
+                                        {type, matches.front()}));
+    if (!row) return Status::Conflict("the matching resource was deleted meanwhile");
+    CUSTOS_ASSIGN_OR_RETURN(result.resource, StoredResourceFromRow(*row));
     return result;
   }
   CUSTOS_ASSIGN_OR_RETURN(

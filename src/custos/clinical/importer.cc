@@ -396,31 +396,41 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
   });
   // Bundles are written several to a transaction: each commit writes every page it touched, and
   // the search index's pages are touched again by the next bundle, so small commits wrote the
-  // same pages many times over. A group closes at kGroupResources, or as soon as nothing more is
-  // ready (the writer never waits to fill one). Files count as done once their bundles are
-  // committed.
-  constexpr size_t kGroupResources = 4000;
+  // same pages many times over. Each bundle is written into the open transaction as it arrives;
+  // the transaction commits at kGroupResources, or when nothing more is ready (the writer never
+  // waits to fill one). Files count as done once their bundles are committed.
+  constexpr size_t kGroupResources = 12000;
   Status result;
   size_t files_done = 0;
+  std::unique_ptr<storage::Transaction> open;  // holds the group's bundles, not yet committed
+  ImportStats pending;                         // what the open transaction holds
+  Status group_failure;                        // a bundle of the group failed to write
   std::vector<PreparedBundle> group;
   std::vector<size_t> group_files;   // the file of each bundle in the group
   std::vector<Item> finished_files;  // file markers behind the group's bundles
   size_t group_resources = 0;
+  auto add_to_group = [&](PreparedBundle bundle, size_t file) {
+    if (group_failure.ok()) {
+      group_failure = [&]() -> Status {
+        if (!open) {
+          CUSTOS_ASSIGN_OR_RETURN(open, database_.Begin());
+        }
+        return WriteBundleIn(*open, context, bundle, pending);
+      }();
+    }
+    group_resources += bundle.resources.size();
+    group_files.push_back(file);
+    group.push_back(std::move(bundle));
+  };
   auto commit_group = [&]() -> Status {
     if (group.empty() && finished_files.empty()) return Status::Ok();
     Status status;
     size_t failed_file = paths.size();
     if (!group.empty()) {
-      ImportStats committed;
-      status = [&]() -> Status {
-        CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
-        for (PreparedBundle& bundle : group) {
-          CUSTOS_RETURN_IF_ERROR(WriteBundleIn(*tx, context, bundle, committed));
-        }
-        return tx->Commit();
-      }();
+      status = group_failure.ok() && open ? open->Commit() : group_failure;
+      open.reset();
       if (status.ok()) {
-        stats.Add(committed);
+        stats.Add(pending);
       } else {
         // Nothing of the group stayed. Write its bundles one by one, so that those before the
         // failing one are kept, as when every bundle had its own transaction.
@@ -437,6 +447,8 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
       std::lock_guard lock(mutex);
       for (auto& bundle : group) written.push_back(std::move(bundle));
     }
+    pending = ImportStats();
+    group_failure = Status::Ok();
     group.clear();
     group_files.clear();
     group_resources = 0;
@@ -468,10 +480,8 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
       changed.notify_all();
     }
     if (item.bundle) {
-      group_resources += item.bundle->resources.size();
-      group_files.push_back(item.file);
-      group.push_back(std::move(*item.bundle));
-      if (group_resources >= kGroupResources) result = commit_group();
+      add_to_group(std::move(*item.bundle), item.file);
+      if (group_resources >= kGroupResources || !group_failure.ok()) result = commit_group();
     } else if (item.error.ok()) {
       finished_files.push_back(std::move(item));
     } else {

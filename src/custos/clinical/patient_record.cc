@@ -11,7 +11,7 @@ namespace {
 
 // The stored resource's columns, then its row id (the paging key).
 const std::string kColumns = std::string(kResourceColumns) + ", r.rid";
-constexpr int kRidColumn = 6;
+constexpr int kRidColumn = kResourceColumnCount;
 
 // " AND r.resource_type IN ($n, …)" and " AND r.last_updated >= $m" for the options, appending
 // their parameters to `params`.
@@ -50,7 +50,7 @@ Result<PatientRecord> PatientRecord::Open(storage::Database& database, audit::Au
                      {patient_id}));
     if (!row || row->IsNull(4)) return Status::NotFound("no Patient/" + patient_id);
     record.patient_rid_ = row->Int(kRidColumn);
-    record.patient_ = StoredResourceFromRow(*row);
+    CUSTOS_ASSIGN_OR_RETURN(record.patient_, StoredResourceFromRow(*row));
   }
   std::vector<audit::AuditEvent> events;
   events.push_back(audit::AuditEvent::For(context, "patient.everything", "Patient", patient_id)
@@ -98,11 +98,18 @@ Result<std::vector<RecordEntry>> PatientRecord::Next(std::size_t max) {
         phase_ == Phase::kCompartment ? RecordPart::kCompartment : RecordPart::kReferenced;
     {
       CUSTOS_ASSIGN_OR_RETURN(auto tx, database_->Begin(storage::TransactionMode::kReadOnly));
+      Status failure;
       CUSTOS_RETURN_IF_ERROR(tx->Query(sql, params, [&](const storage::Row& row) {
         after_rid_ = row.Int(kRidColumn);
-        page.push_back({StoredResourceFromRow(row), part});
+        auto resource = StoredResourceFromRow(row);
+        if (!resource.ok()) {
+          failure = resource.status();
+          return false;
+        }
+        page.push_back({std::move(resource).value(), part});
         return true;
       }));
+      CUSTOS_RETURN_IF_ERROR(failure);
     }
     if (page.size() < max) {  // this phase is exhausted
       phase_ = phase_ == Phase::kCompartment ? Phase::kReferenced : Phase::kDone;

@@ -8,25 +8,28 @@
 #include "custos/audit/read_audit.h"
 #include "custos/auth/permissions.h"
 #include "custos/clinical/patient_record.h"
+#include "custos/clinical/resource_codec.h"
 #include "custos/core/ids.h"
 
 namespace custos::clinical {
 
-StoredResource StoredResourceFromRow(const storage::Row& row) {
+Result<StoredResource> StoredResourceFromRow(const storage::Row& row) {
   StoredResource resource;
   resource.resource_type = row.String(0);
   resource.id = row.String(1);
   resource.version = row.Int(2);
   resource.last_updated = row.String(3);
-  resource.deleted = row.IsNull(4);
-  if (!resource.deleted) resource.json = row.String(4);
-  resource.patient_id = row.OptionalString(5);
+  resource.patient_id = row.OptionalString(4);
+  resource.deleted = row.IsNull(5) && row.IsNull(6);
+  if (!resource.deleted) {
+    CUSTOS_ASSIGN_OR_RETURN(resource.json, ContentFromRow(row, 5));
+  }
   return resource;
 }
 
 namespace {
 
-StoredResource FromRow(const storage::Row& row) { return StoredResourceFromRow(row); }
+Result<StoredResource> FromRow(const storage::Row& row) { return StoredResourceFromRow(row); }
 
 // FHIR ids: 1-64 of [A-Za-z0-9-.].
 bool IsValidId(std::string_view id) {
@@ -282,12 +285,14 @@ Result<std::int64_t> ResourceStore::RebuildSearchIndexIfAsked(const RequestConte
     std::vector<std::string> types;
     std::vector<IndexEntries> entries;
     CUSTOS_RETURN_IF_ERROR(tx->Query(
-        "SELECT r.rid, r.resource_type, v.content FROM resources r JOIN resource_versions v ON "
-        "v.rid = r.rid AND v.version = r.version WHERE r.rid >= $1 AND r.deleted = 0 ORDER BY "
-        "r.rid LIMIT $2",
+        "SELECT r.rid, r.resource_type, " + std::string(kContentColumns) +
+            " FROM resources r JOIN resource_versions v ON "
+            "v.rid = r.rid AND v.version = r.version WHERE r.rid >= $1 AND r.deleted = 0 ORDER BY "
+            "r.rid LIMIT $2",
         {from, kBatch}, [&](const storage::Row& row) {
           JsonDocument resource;
-          const bool parsed = resource.Parse(row.Text(2)).ok();
+          const auto text = ContentFromRow(row, 2);
+          const bool parsed = text.ok() && resource.Parse(*text).ok();
           rids.push_back(row.Int(0));
           types.push_back(row.String(1));
           auto extracted = !parsed ? Result<IndexEntries>(IndexEntries{})
@@ -417,6 +422,7 @@ void PreparedResource::SetVersion(std::int64_t new_version, std::string new_last
   updated_length = new_last_updated.size();
   version = new_version;
   last_updated = std::move(new_last_updated);
+  compressed = CompressResource(json);
 }
 
 Result<PreparedResource> ResourceStore::Prepare(const JsonValue& resource, std::string id,
@@ -439,6 +445,7 @@ Result<PreparedResource> ResourceStore::Prepare(const JsonValue& resource, std::
       prepared.entries,
       ExtractIndexEntries(stored.root(), layout_->StoredParameters(prepared.resource_type)));
   prepared.patient_id = CompartmentPatient(prepared.resource_type, prepared.id, prepared.entries);
+  prepared.compressed = CompressResource(prepared.json);
   return prepared;
 }
 
@@ -540,7 +547,7 @@ Status ResourceStore::WritePreparedBatch(storage::Transaction& tx, const Request
       },
       postgres ? "OVERRIDING SYSTEM VALUE " : ""));
   CUSTOS_RETURN_IF_ERROR(InsertMany(tx, "resource_versions",
-                                    "rid, version, patient_id, last_updated, method, content", 6,
+                                    "rid, version, patient_id, last_updated, method, content_z", 6,
                                     fresh.size(), [&](size_t i, storage::Params& params) {
                                       const PreparedResource& resource = *fresh[i];
                                       params.emplace_back(rids[i]);
@@ -548,7 +555,7 @@ Status ResourceStore::WritePreparedBatch(storage::Transaction& tx, const Request
                                       params.emplace_back(resource.patient_id);
                                       params.emplace_back(resource.last_updated);
                                       params.emplace_back("POST");
-                                      params.emplace_back(std::string_view(resource.json));
+                                      params.emplace_back(storage::Bytes{resource.compressed});
                                     }));
   std::vector<IndexedResource> indexed;
   indexed.reserve(fresh.size());
@@ -612,9 +619,10 @@ Result<StoredResource> ResourceStore::WriteVersion(storage::Transaction& tx,
   const char* method = stored.deleted ? "DELETE" : (current ? "PUT" : "POST");
   CUSTOS_RETURN_IF_ERROR(
       tx.Execute("INSERT INTO resource_versions (rid, version, patient_id, last_updated, method, "
-                 "content) VALUES ($1, $2, $3, $4, $5, $6)",
+                 "content_z) VALUES ($1, $2, $3, $4, $5, $6)",
                  {rid, stored.version, stored.patient_id, stored.last_updated, method,
-                  stored.deleted ? storage::Param(nullptr) : storage::Param(stored.json)})
+                  prepared ? storage::Param(storage::Bytes{prepared->compressed})
+                           : storage::Param(nullptr)})
           .status());
   if (prepared) CUSTOS_RETURN_IF_ERROR(WriteIndex(tx, rid, type, prepared->entries));
   if (audit) {
@@ -727,7 +735,7 @@ Result<StoredResource> ResourceStore::Read(const RequestContext& context, const 
                                    "r.id = $2",
                                {type, id}));
     if (!row) return Status::NotFound("no " + type + "/" + id);
-    found = FromRow(*row);
+    CUSTOS_ASSIGN_OR_RETURN(found, FromRow(*row));
   }
   // The data leaves only once its reading is on the audit trail.
   CUSTOS_RETURN_IF_ERROR(AuditRead(context, *found, "resource.read"));
@@ -750,7 +758,7 @@ Result<StoredResource> ResourceStore::ReadVersion(const RequestContext& context,
                                {type, id, version}));
     if (!row)
       return Status::NotFound("no version " + std::to_string(version) + " of " + type + "/" + id);
-    found = FromRow(*row);
+    CUSTOS_ASSIGN_OR_RETURN(found, FromRow(*row));
   }
   CUSTOS_RETURN_IF_ERROR(AuditRead(context, *found, "resource.vread"));
   if (found->deleted)
@@ -764,6 +772,7 @@ Result<std::vector<StoredResource>> ResourceStore::History(const RequestContext&
                                                            const std::string& id) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalRead));
   std::vector<StoredResource> versions;
+  Status failure;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
     CUSTOS_RETURN_IF_ERROR(
@@ -771,10 +780,16 @@ Result<std::vector<StoredResource>> ResourceStore::History(const RequestContext&
                       " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
                       "WHERE r.resource_type = $1 AND r.id = $2 ORDER BY v.version DESC",
                   {type, id}, [&](const storage::Row& row) {
-                    versions.push_back(FromRow(row));
+                    auto version = FromRow(row);
+                    if (!version.ok()) {
+                      failure = version.status();
+                      return false;
+                    }
+                    versions.push_back(std::move(version).value());
                     return true;
                   }));
   }
+  CUSTOS_RETURN_IF_ERROR(failure);
   if (versions.empty()) return Status::NotFound("no " + type + "/" + id);
   CUSTOS_RETURN_IF_ERROR(AuditRead(context, versions.front(), "resource.history"));
   return versions;
@@ -791,6 +806,7 @@ Result<std::vector<StoredResource>> ResourceStore::TypeHistory(const RequestCont
                                                                int offset) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, auth::Permission::kClinicalRead));
   std::vector<StoredResource> versions;
+  Status failure;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
     CUSTOS_RETURN_IF_ERROR(
@@ -799,10 +815,16 @@ Result<std::vector<StoredResource>> ResourceStore::TypeHistory(const RequestCont
                       "r.resource_type = $1 ORDER BY v.last_updated DESC, v.rid DESC, "
                       "v.version DESC LIMIT $2 OFFSET $3",
                   {type, std::int64_t{count}, std::int64_t{offset}}, [&](const storage::Row& row) {
-                    versions.push_back(FromRow(row));
+                    auto version = FromRow(row);
+                    if (!version.ok()) {
+                      failure = version.status();
+                      return false;
+                    }
+                    versions.push_back(std::move(version).value());
                     return true;
                   }));
   }
+  CUSTOS_RETURN_IF_ERROR(failure);
   // One audit event per patient whose data is in the answer.
   std::set<std::string> patients;
   for (const auto& version : versions) {

@@ -44,10 +44,12 @@ struct StoredResource {
 };
 
 // The columns a query selects to read StoredResources (from `resources r` joined with
-// `resource_versions v`), and the StoredResource of such a row; further columns may follow.
+// `resource_versions v`), and the StoredResource of such a row; further columns may follow, from
+// kResourceColumnCount on. kInternal when the stored JSON is damaged (resource_codec.h).
 inline constexpr std::string_view kResourceColumns =
-    "r.resource_type, r.id, v.version, v.last_updated, v.content, v.patient_id";
-StoredResource StoredResourceFromRow(const storage::Row& row);
+    "r.resource_type, r.id, v.version, v.last_updated, v.patient_id, v.content, v.content_z";
+inline constexpr int kResourceColumnCount = 7;
+Result<StoredResource> StoredResourceFromRow(const storage::Row& row);
 
 // A resource made ready for storing — validated, given its id and meta, indexed and serialised —
 // without touching the database, so that bulk loads can prepare on one thread while another
@@ -60,6 +62,7 @@ struct PreparedResource {
   std::string last_updated;
   std::int64_t version = 1;  // the version `json` was written for
   std::string json;
+  std::string compressed;  // `json` as stored (resource_codec.h)
   // Where the values of meta.versionId and meta.lastUpdated are in `json` (between their quotes).
   std::size_t version_at = 0, version_length = 0;
   std::size_t updated_at = 0, updated_length = 0;

@@ -513,7 +513,9 @@ class ConditionBuilder {
 // The stored resource's columns (kResourceColumns), then its row id.
 const std::string kSelectColumns = std::string(kResourceColumns) + ", r.rid";
 
-StoredResource ResourceFromRow(const storage::Row& row) { return StoredResourceFromRow(row); }
+Result<StoredResource> ResourceFromRow(const storage::Row& row) {
+  return StoredResourceFromRow(row);
+}
 
 struct Include {
   std::string source_type;
@@ -697,6 +699,7 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
   if (!last_updated_predicate.empty()) where += " AND (" + last_updated_predicate + ")";
 
   std::vector<std::pair<std::int64_t, StoredResource>> page;
+  Status failure;  // a stored resource that could not be read
   {
     CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
     if (tx->backend() == storage::Backend::kPostgres) {
@@ -727,14 +730,25 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
                         "v.version = r.version WHERE " +
                         where + " ORDER BY " + order_by + " LIMIT " + limit + " OFFSET " + offset,
                     page_sql.params, [&](const storage::Row& row) {
-                      page.emplace_back(row.Int(6), ResourceFromRow(row));
+                      auto resource = ResourceFromRow(row);
+                      if (!resource.ok()) {
+                        failure = resource.status();
+                        return false;
+                      }
+                      page.emplace_back(row.Int(kResourceColumnCount), std::move(resource).value());
                       return true;
                     }));
+      CUSTOS_RETURN_IF_ERROR(failure);
     }
     std::set<std::pair<std::string, std::string>> seen;
     for (const auto& [rid, resource] : page) seen.emplace(resource.resource_type, resource.id);
     auto add_included = [&](const storage::Row& row) {
-      StoredResource resource = ResourceFromRow(row);
+      auto read = ResourceFromRow(row);
+      if (!read.ok()) {
+        failure = read.status();
+        return false;
+      }
+      StoredResource resource = std::move(read).value();
       if (seen.emplace(resource.resource_type, resource.id).second)
         result.included.push_back(std::move(resource));
       return true;
@@ -753,6 +767,7 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
         if (!include.target_type.empty())
           statement += " AND s.target_type = " + q.Bind(include.target_type);
         CUSTOS_RETURN_IF_ERROR(tx->Query(statement, q.params, add_included));
+        CUSTOS_RETURN_IF_ERROR(failure);
       }
       for (const Include& include : revincludes) {
         SqlBuilder q;
@@ -768,6 +783,7 @@ Result<SearchResult> Search::Run(const RequestContext& context, const std::strin
             " AND s.target_type = " + q.Bind(resource_type) + " AND s.target_id IN (" + ids +
             ") AND r.deleted = 0 ORDER BY r.rid";
         CUSTOS_RETURN_IF_ERROR(tx->Query(statement, q.params, add_included));
+        CUSTOS_RETURN_IF_ERROR(failure);
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "custos/patients/merge.h"
 
 #include "custos/auth/permissions.h"
+#include "custos/clinical/resource_codec.h"
 #include "custos/core/ids.h"
 
 namespace custos::patients {
@@ -15,25 +16,29 @@ struct CurrentPatient {
 
 Result<std::optional<CurrentPatient>> LoadPatient(storage::Transaction& tx, const std::string& id) {
   CUSTOS_ASSIGN_OR_RETURN(
-      auto row, tx.QueryOne("SELECT r.version, v.content FROM resources r JOIN resource_versions v "
-                            "ON v.rid = r.rid AND v.version = r.version WHERE r.resource_type = "
-                            "'Patient' AND r.id = $1 AND r.deleted = 0",
+      auto row, tx.QueryOne("SELECT r.version, " + std::string(clinical::kContentColumns) +
+                                " FROM resources r JOIN resource_versions v "
+                                "ON v.rid = r.rid AND v.version = r.version WHERE "
+                                "r.resource_type = 'Patient' AND r.id = $1 AND r.deleted = 0",
                             {id}));
   if (!row) return std::optional<CurrentPatient>();
-  CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(row->Text(1)));
+  CUSTOS_ASSIGN_OR_RETURN(const std::string text, clinical::ContentFromRow(*row, 1));
+  CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(text));
   return std::optional<CurrentPatient>(CurrentPatient{row->Int(0), std::move(resource)});
 }
 
 Result<Json> LoadVersion(storage::Transaction& tx, const std::string& type, const std::string& id,
                          std::int64_t version) {
   CUSTOS_ASSIGN_OR_RETURN(
-      auto row, tx.QueryOne("SELECT v.content FROM resources r JOIN resource_versions v ON v.rid "
-                            "= r.rid WHERE r.resource_type = $1 AND r.id = $2 AND v.version = $3",
+      auto row, tx.QueryOne("SELECT " + std::string(clinical::kContentColumns) +
+                                " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+                                "WHERE r.resource_type = $1 AND r.id = $2 AND v.version = $3",
                             {type, id, version}));
-  if (!row || row->IsNull(0)) {
+  if (!row || (row->IsNull(0) && row->IsNull(1))) {
     return Status::Internal(type + "/" + id + " has no version " + std::to_string(version));
   }
-  return ParseJsonObject(row->Text(0));
+  CUSTOS_ASSIGN_OR_RETURN(const std::string text, clinical::ContentFromRow(*row, 0));
+  return ParseJsonObject(text);
 }
 
 std::string StringAt(const Json& object, std::string_view key) {
@@ -256,18 +261,21 @@ Result<Json> Merger::Merge(const RequestContext& context, const MergeRequest& re
   // Move the duplicate's record. Read it all first: no statement may run inside a Query visitor.
   CUSTOS_ASSIGN_OR_RETURN(
       auto rows,
-      tx->QueryAll("SELECT r.resource_type, r.id, r.version, v.content FROM resources r JOIN "
-                   "resource_versions v ON v.rid = r.rid AND v.version = r.version WHERE "
-                   "r.patient_id = $1 AND r.deleted = 0 AND r.resource_type <> 'Patient' ORDER BY "
-                   "r.rid",
-                   {request.duplicate}));
+      tx->QueryAll(
+          "SELECT r.resource_type, r.id, r.version, " + std::string(clinical::kContentColumns) +
+              " FROM resources r JOIN "
+              "resource_versions v ON v.rid = r.rid AND v.version = r.version WHERE "
+              "r.patient_id = $1 AND r.deleted = 0 AND r.resource_type <> 'Patient' ORDER BY "
+              "r.rid",
+          {request.duplicate}));
   const std::string merge_id = NewId(clock_.Now());
   std::int64_t moved = 0;
   for (const auto& row : rows) {
     const std::string type = row.String(0);
     const std::string id = row.String(1);
     const std::int64_t version = row.Int(2);
-    CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(row.Text(3)));
+    CUSTOS_ASSIGN_OR_RETURN(const std::string text, clinical::ContentFromRow(row, 3));
+    CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(text));
     if (RewritePatientReferences(resource, request.duplicate, request.survivor) == 0) continue;
     clinical::WriteOutcome outcome;
     auto written = store_.UpdateIn(*tx, writer, type, id, std::move(resource), version, &outcome);
@@ -376,9 +384,10 @@ Result<Json> Merger::Unmerge(const RequestContext& context, const std::string& m
     const std::string id = move.String(1);
     CUSTOS_ASSIGN_OR_RETURN(
         auto current,
-        tx->QueryOne("SELECT r.version, r.deleted, v.content FROM resources r JOIN "
-                     "resource_versions v ON v.rid = r.rid AND v.version = r.version WHERE "
-                     "r.resource_type = $1 AND r.id = $2",
+        tx->QueryOne("SELECT r.version, r.deleted, " + std::string(clinical::kContentColumns) +
+                         " FROM resources r JOIN "
+                         "resource_versions v ON v.rid = r.rid AND v.version = r.version WHERE "
+                         "r.resource_type = $1 AND r.id = $2",
                      {type, id}));
     if (!current || current->Bool(1)) {
       ++deleted_since;  // deleted after the merge: nothing to put back
@@ -390,7 +399,8 @@ Result<Json> Merger::Unmerge(const RequestContext& context, const std::string& m
       CUSTOS_ASSIGN_OR_RETURN(resource, LoadVersion(*tx, type, id, move.Int(2)));
       ++restored;
     } else {
-      CUSTOS_ASSIGN_OR_RETURN(resource, ParseJsonObject(current->Text(2)));
+      CUSTOS_ASSIGN_OR_RETURN(const std::string text, clinical::ContentFromRow(*current, 2));
+      CUSTOS_ASSIGN_OR_RETURN(resource, ParseJsonObject(text));
       RewritePatientReferences(resource, survivor, duplicate);
       ++kept_edits;
     }

@@ -7,6 +7,7 @@
 
 #include "custos/audit/read_audit.h"
 #include "custos/auth/permissions.h"
+#include "custos/clinical/resource_codec.h"
 #include "custos/core/ids.h"
 
 namespace custos::patients {
@@ -73,11 +74,14 @@ Result<std::vector<std::pair<std::string, Json>>> ReadPatients(
   for (const auto& id : ids) params.emplace_back(id);
   Status parse_error;
   CUSTOS_RETURN_IF_ERROR(tx.Query(
-      "SELECT r.id, v.content FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
-      "v.version = r.version WHERE r.resource_type = 'Patient' AND r.deleted = 0 AND r.id IN (" +
+      "SELECT r.id, " + std::string(clinical::kContentColumns) +
+          " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
+          "v.version = r.version WHERE r.resource_type = 'Patient' AND r.deleted = 0 AND r.id IN "
+          "(" +
           Placeholders(1, ids.size()) + ")",
       params, [&](const storage::Row& row) {
-        auto parsed = ParseJsonObject(row.Text(1));
+        auto text = clinical::ContentFromRow(row, 1);
+        auto parsed = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
         if (!parsed.ok()) {
           parse_error = Status::Internal("stored Patient/" + row.String(0) + " is not JSON");
           return false;
@@ -132,9 +136,10 @@ Status Registry::CatchUpSince(const std::string& since, Timestamp started) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
   Status parse_error;
   CUSTOS_RETURN_IF_ERROR(tx->Query(
-      "SELECT r.id, r.version, r.deleted, r.last_updated, v.content FROM resources r JOIN "
-      "resource_versions v ON v.rid = r.rid AND v.version = r.version WHERE r.resource_type = "
-      "'Patient' AND r.last_updated >= $1",
+      "SELECT r.id, r.version, r.deleted, r.last_updated, " +
+          std::string(clinical::kContentColumns) +
+          " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND v.version = "
+          "r.version WHERE r.resource_type = 'Patient' AND r.last_updated >= $1",
       {since}, [&](const storage::Row& row) {
         std::string id = row.String(0);
         const std::int64_t version = row.Int(1);
@@ -148,7 +153,8 @@ Status Registry::CatchUpSince(const std::string& since, Timestamp started) {
           index_->Remove(id);
           return true;
         }
-        auto patient = ParseJsonObject(row.Text(4));
+        auto text = clinical::ContentFromRow(row, 4);
+        auto patient = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
         if (!patient.ok()) {
           parse_error = Status::Internal("stored Patient/" + id + " is not JSON");
           return false;

@@ -22,7 +22,8 @@ OwnedRow::OwnedRow(const Row& row) {
     if (row.IsNull(i)) {
       values_.emplace_back();
     } else {
-      values_.emplace_back(std::string(row.Text(i)));
+      // Blob() is Text() for text columns; for BLOB/BYTEA it is the bytes, not their text form.
+      values_.emplace_back(std::string(row.Blob(i)));
     }
   }
 }

@@ -30,6 +30,12 @@ namespace custos::storage {
 enum class Backend { kSqlite, kPostgres };
 std::string_view BackendName(Backend backend);
 
+// Bytes that are not text (compressed data), bound as a BLOB (SQLite) or BYTEA (PostgreSQL). Not
+// copied: they must outlive the call.
+struct Bytes {
+  std::string_view data;
+};
+
 // A statement parameter. Text given as std::string_view or const char* is not copied: it must
 // outlive the call (which it does when written inline in the argument list).
 class Param {
@@ -43,6 +49,7 @@ class Param {
   Param(const char* v) : value_(std::string_view(v)) {}         // NOLINT
   Param(const std::string& v) : value_(std::string_view(v)) {}  // NOLINT
   Param(std::string&& v) : value_(std::move(v)) {}              // NOLINT
+  Param(Bytes v) : value_(v) {}                                 // NOLINT
   template <typename T>
   Param(const std::optional<T>& v) {  // NOLINT: nullopt binds NULL
     if (v) *this = Param(*v);
@@ -53,9 +60,10 @@ class Param {
   const double* AsDouble() const { return std::get_if<double>(&value_); }
   // Text of a string parameter; nullopt for other kinds.
   std::optional<std::string_view> AsText() const;
+  const Bytes* AsBytes() const { return std::get_if<Bytes>(&value_); }
 
  private:
-  std::variant<std::monostate, std::int64_t, double, std::string_view, std::string> value_;
+  std::variant<std::monostate, std::int64_t, double, std::string_view, std::string, Bytes> value_;
 };
 using Params = std::vector<Param>;
 
@@ -70,6 +78,8 @@ class Row {
   virtual double Double(int column) const = 0;
   // Empty for NULL. The view is valid until the visitor returns.
   virtual std::string_view Text(int column) const = 0;
+  // A BLOB / BYTEA column's bytes (for other columns, as Text). Valid until the visitor returns.
+  virtual std::string_view Blob(int column) const = 0;
 
   bool Bool(int column) const { return Int(column) != 0; }
   std::string String(int column) const { return std::string(Text(column)); }
@@ -78,7 +88,7 @@ class Row {
   }
 };
 
-// A copied row that outlives the query (QueryAll, QueryOne).
+// A copied row that outlives the query (QueryAll, QueryOne). BLOB columns are copied as bytes.
 class OwnedRow final : public Row {
  public:
   explicit OwnedRow(const Row& row);
@@ -89,6 +99,7 @@ class OwnedRow final : public Row {
   std::string_view Text(int column) const override {
     return values_[column] ? std::string_view(*values_[column]) : std::string_view();
   }
+  std::string_view Blob(int column) const override { return Text(column); }
 
  private:
   std::vector<std::optional<std::string>> values_;

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -18,7 +19,8 @@ namespace custos::storage {
 
 namespace {
 
-constexpr Oid kBoolOid = 16;  // pg_type.oid of `boolean`
+constexpr Oid kBoolOid = 16;   // pg_type.oid of `boolean`
+constexpr Oid kByteaOid = 17;  // pg_type.oid of `bytea`
 // Prepared statements kept per connection; beyond this the cache starts over, so that SQL built
 // at run time cannot grow a session without bound.
 constexpr size_t kMaxPreparedStatements = 512;
@@ -83,6 +85,16 @@ class TextParams {
         char buffer[32];
         const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, *d);
         storage_.emplace_back(buffer, end);
+      } else if (const Bytes* bytes = param.AsBytes()) {
+        // BYTEA's text input: \x and two hex digits a byte.
+        static constexpr char kHex[] = "0123456789abcdef";
+        std::string hex = "\\x";
+        hex.reserve(2 + bytes->data.size() * 2);
+        for (const char c : bytes->data) {
+          hex.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
+          hex.push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
+        }
+        storage_.push_back(std::move(hex));
       } else {
         storage_.emplace_back(*param.AsText());
       }
@@ -202,10 +214,23 @@ class PostgresRow final : public Row {
     if (PQftype(result_, column) == kBoolOid) return value[0] == 't' ? "1" : "0";
     return std::string_view(value, static_cast<size_t>(PQgetlength(result_, row_, column)));
   }
+  std::string_view Blob(int column) const override {
+    if (IsNull(column) || PQftype(result_, column) != kByteaOid) return Text(column);
+    // BYTEA's text output (hex format, the default since PostgreSQL 9.0): \x then hex digits.
+    const std::string_view text = Text(column);
+    std::string& bytes = decoded_[column];
+    bytes.clear();
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    for (size_t i = 2; i + 1 < text.size(); i += 2) {
+      bytes.push_back(static_cast<char>((nibble(text[i]) << 4) | nibble(text[i + 1])));
+    }
+    return bytes;
+  }
 
  private:
   const PGresult* result_;
   int row_;
+  mutable std::map<int, std::string> decoded_;  // Blob()'s bytes, per column
 };
 
 class PostgresDatabase;

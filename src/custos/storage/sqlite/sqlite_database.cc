@@ -248,6 +248,11 @@ class SqliteRow final : public Row {
     if (!text) return {};
     return std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
   }
+  std::string_view Blob(int column) const override {
+    if (sqlite3_column_type(stmt_, column) != SQLITE_BLOB) return Text(column);
+    const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return std::string_view(bytes, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
 
  private:
   sqlite3_stmt* stmt_;
@@ -360,6 +365,9 @@ class SqliteTransaction final : public Transaction {
         rc = sqlite3_bind_int64(stmt, i + 1, *v);
       } else if (const auto* d = p.AsDouble()) {
         rc = sqlite3_bind_double(stmt, i + 1, *d);
+      } else if (const Bytes* bytes = p.AsBytes()) {
+        rc =
+            sqlite3_bind_blob64(stmt, i + 1, bytes->data.data(), bytes->data.size(), SQLITE_STATIC);
       } else {
         const std::string_view text = *p.AsText();
         rc = sqlite3_bind_text64(stmt, i + 1, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
