@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := \
   libboost1.74-dev nlohmann-json3-dev libsqlite3-dev sqlite3 \
   libpq-dev postgresql-15 postgresql-client-15 \
   libssl-dev libsodium-dev liboath-dev libqrencode-dev zlib1g-dev \
-  libspdlog-dev libfmt-dev prometheus-cpp-dev libcli11-dev libtomlplusplus-dev \
+  libspdlog-dev libfmt-dev prometheus-cpp-dev libcli11-dev libtomlplusplus-dev libzstd-dev zstd \
   googletest libgtest-dev libgmock-dev libbenchmark-dev \
   wrk chromium clang-format
 
