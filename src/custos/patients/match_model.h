@@ -19,6 +19,12 @@ namespace custos::patients {
 
 using LevelTable = std::array<std::array<double, kMaxLevels>, kFieldCount>;
 
+// One distinct combination of agreement levels and how many candidate pairs show it.
+struct LevelPattern {
+  LevelVector levels{};
+  double count = 0;
+};
+
 class MatchModel {
  public:
   // Priors for m and u (typical rates, see match_model.cc); estimate before use.
@@ -69,9 +75,9 @@ class MatchModel {
   void set_matches_per_record(double value) { matches_per_record_ = value; }
 
  private:
-  // One EM session over `pairs`, leaving `excluded` out (kFieldCount: none). Updates m of the
-  // other fields; returns the estimated share of matches among `pairs`.
-  double RunEm(std::span<const LevelVector> pairs, size_t excluded, int max_iterations);
+  // One EM session over the pairs `patterns` count, leaving `excluded` out (kFieldCount: none).
+  // Updates m of the other fields; returns the estimated share of matches among those pairs.
+  double RunEm(std::span<const LevelPattern> patterns, size_t excluded, int max_iterations);
   void UpdateWeights();
 
   LevelTable m_{};
