@@ -144,6 +144,29 @@ double JaroWinkler(std::string_view a, std::string_view b) {
   return jaro + static_cast<double>(prefix) * kWinklerScale * (1 - jaro);
 }
 
+double JaroWinklerUpperBound(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return a.empty() && b.empty() ? 1 : 0;
+  // One bit per byte value modulo 64: a collision only loosens the bound.
+  const auto bit = [](char c) { return std::uint64_t{1} << (static_cast<unsigned char>(c) & 63); };
+  std::uint64_t in_a = 0;
+  std::uint64_t in_b = 0;
+  for (char c : a) in_a |= bit(c);
+  for (char c : b) in_b |= bit(c);
+  size_t a_in_b = 0;
+  size_t b_in_a = 0;
+  for (char c : a) a_in_b += (in_b & bit(c)) != 0;
+  for (char c : b) b_in_a += (in_a & bit(c)) != 0;
+  const double m = static_cast<double>(std::min(a_in_b, b_in_a));
+  if (m == 0) return 0;
+  // Jaro with that many matches and no transpositions, then Winkler's prefix bonus.
+  const double jaro =
+      (m / static_cast<double>(a.size()) + m / static_cast<double>(b.size()) + 1) / 3;
+  size_t prefix = 0;
+  const size_t limit = std::min({a.size(), b.size(), kWinklerMaxPrefix});
+  while (prefix < limit && a[prefix] == b[prefix]) ++prefix;
+  return jaro + static_cast<double>(prefix) * kWinklerScale * (1 - jaro);
+}
+
 SoundexCode Soundex(std::string_view text) {
   SoundexCode code = {'0', '0', '0', '0'};
   size_t length = 0;

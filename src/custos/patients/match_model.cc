@@ -298,13 +298,18 @@ void MatchModel::UpdateWeights() {
 
 double MatchModel::PairWeight(Field field, std::uint8_t level, const PreparedRecord& a,
                               const PreparedRecord& b) const {
+  return PairWeight(field, level,
+                    NameFrequencies{std::max(a.given_frequency, b.given_frequency),
+                                    std::max(a.surname_frequency, b.surname_frequency)});
+}
+
+double MatchModel::PairWeight(Field field, std::uint8_t level,
+                              const NameFrequencies& frequencies) const {
   const double weight = Weight(field, level);
   if (level != 0 || (field != Field::kGivenName && field != Field::kSurname)) return weight;
   // P(agree on value v | different people) = f_v² against u = Σ f², P(.. | same) ∝ f_v:
   // the exact weight becomes log2(m / f_v) instead of log2(m / u).
-  const float frequency = field == Field::kGivenName
-                              ? std::max(a.given_frequency, b.given_frequency)
-                              : std::max(a.surname_frequency, b.surname_frequency);
+  const float frequency = field == Field::kGivenName ? frequencies.given : frequencies.surname;
   if (frequency <= 0) return weight;
   const size_t f = static_cast<size_t>(field);
   const double adjusted = std::log2(m_[f][0] / static_cast<double>(frequency));
@@ -313,9 +318,14 @@ double MatchModel::PairWeight(Field field, std::uint8_t level, const PreparedRec
 
 double MatchModel::Score(const LevelVector& levels, const PreparedRecord& a,
                          const PreparedRecord& b) const {
+  return Score(levels, NameFrequencies{std::max(a.given_frequency, b.given_frequency),
+                                       std::max(a.surname_frequency, b.surname_frequency)});
+}
+
+double MatchModel::Score(const LevelVector& levels, const NameFrequencies& frequencies) const {
   double score = 0;
   for (size_t f = 0; f < kFieldCount; ++f) {
-    score += PairWeight(static_cast<Field>(f), levels[f], a, b);
+    score += PairWeight(static_cast<Field>(f), levels[f], frequencies);
   }
   return score;
 }

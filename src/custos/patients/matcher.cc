@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <thread>
+#include <utility>
 
 #include "custos/patients/parallel.h"
 
@@ -18,6 +20,28 @@ constexpr size_t kRecordsPerChunk = 2048;
 constexpr size_t kPairsPerChunk = 1 << 16;
 constexpr std::uint32_t kUnlinked = 0xffffffffu;
 constexpr size_t kPrefetchAhead = 4;
+
+// Allocates without value-initialising: resizing the level array (hundreds of MB at 1M records)
+// then costs no pass of zeroes before every element is written.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  explicit DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* place) noexcept {
+    ::new (static_cast<void*>(place)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* place, Args&&... args) {
+    ::new (static_cast<void*>(place)) U(std::forward<Args>(args)...);
+  }
+};
+using LevelArray = std::vector<LevelVector, DefaultInitAllocator<LevelVector>>;
 
 void Prefetch(const PreparedRecord& record) {
   const char* bytes = reinterpret_cast<const char*>(&record);
@@ -135,6 +159,14 @@ double TwinLogOdds(const MatchModel& model, const LevelVector& levels, double co
 
 class MatchEngine {
  public:
+  static std::vector<NameFrequencies> FrequenciesOf(std::span<const PreparedRecord> records) {
+    std::vector<NameFrequencies> frequencies(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      frequencies[i] = NameFrequencies{records[i].given_frequency, records[i].surname_frequency};
+    }
+    return frequencies;
+  }
+
   static Result<MatchResult> Run(std::vector<PreparedRecord> a, std::vector<PreparedRecord> b,
                                  bool linkage, const MatchOptions& options) {
     if (a.size() > kMaxRecords || b.size() > kMaxRecords) {
@@ -154,7 +186,7 @@ class MatchEngine {
     const std::span<const PreparedRecord> records_b =
         linkage ? std::span<const PreparedRecord>(result.records_b_) : records_a;
 
-    std::vector<LevelVector> levels;
+    LevelArray levels;
     CompareCandidates(records_a, records_b, linkage, options.blocking, result.candidates_, levels);
 
     result.model_.EstimateU(records_a, records_b, options.u_sample_pairs, options.seed, !linkage);
@@ -176,7 +208,13 @@ class MatchEngine {
     result.link_score_ = options.link_log_odds - result.prior_log_odds_;
     result.review_score_ = options.review_log_odds - result.prior_log_odds_;
 
-    // Scored in parallel chunks, concatenated in chunk order so the pairs stay sorted.
+    // Scored in parallel chunks, concatenated in chunk order so the pairs stay sorted. The name
+    // frequencies come from small arrays: reading both records again would miss the cache on
+    // nearly every pair. Only pairs reaching `link` read the records again, for the rules.
+    const std::vector<NameFrequencies> frequencies_a = FrequenciesOf(records_a);
+    const std::vector<NameFrequencies> frequencies_b =
+        linkage ? FrequenciesOf(records_b) : std::vector<NameFrequencies>();
+    const std::vector<NameFrequencies>& frequencies_of_b = linkage ? frequencies_b : frequencies_a;
     std::vector<std::vector<ScoredPair>> chunks(
         internal::ChunkCount(levels.size(), kPairsPerChunk));
     internal::ForEachChunk(
@@ -184,12 +222,16 @@ class MatchEngine {
           std::vector<ScoredPair>& out = chunks[chunk];
           for (size_t i = begin; i < end; ++i) {
             const PairKey key = result.candidates_[i];
-            const PreparedRecord& x = records_a[PairFirst(key)];
-            const PreparedRecord& y = records_b[PairSecond(key)];
-            const double score = result.model_.Score(levels[i], x, y);
+            const NameFrequencies& fa = frequencies_a[PairFirst(key)];
+            const NameFrequencies& fb = frequencies_of_b[PairSecond(key)];
+            const double score = result.model_.Score(
+                levels[i],
+                NameFrequencies{std::max(fa.given, fb.given), std::max(fa.surname, fb.surname)});
             if (score < result.review_score_) continue;
             Decision decision = score >= result.link_score_ ? Decision::kLink : Decision::kReview;
-            if (decision == Decision::kLink && !result.RuleCap(levels[i], x, y).empty()) {
+            if (decision == Decision::kLink &&
+                !result.RuleCap(levels[i], records_a[PairFirst(key)], records_b[PairSecond(key)])
+                     .empty()) {
               decision = Decision::kReview;
             }
             out.push_back(ScoredPair{PairFirst(key), PairSecond(key), score, decision});
@@ -213,7 +255,7 @@ class MatchEngine {
   static void CompareCandidates(std::span<const PreparedRecord> records_a,
                                 std::span<const PreparedRecord> records_b, bool linkage,
                                 const BlockingOptions& blocking, std::vector<PairKey>& candidates,
-                                std::vector<LevelVector>& levels) {
+                                LevelArray& levels) {
     const CandidateBlocks blocks(records_a, linkage ? records_b : std::span<const PreparedRecord>(),
                                  linkage, blocking);
     const size_t chunk_count = internal::ChunkCount(records_a.size(), kRecordsPerChunk);
