@@ -646,16 +646,22 @@ int Main(int argc, char** argv) {
                      "Let pairs that look like twins (different given names, same surname, birth "
                      "date and address, no agreeing SSN) be linked instead of sent to review");
   };
-  // Runs the engine: deduplication, or linkage of --records against --link-to.
-  auto run_mpi = [&](std::vector<patients::PersonRecord>& records,
-                     std::vector<patients::PersonRecord>& others) -> Result<patients::MatchResult> {
+  // Runs the engine: deduplication, or linkage of --records against --link-to. The files are
+  // streamed and only each row's id is kept besides its prepared record (`ids`, `other_ids`).
+  auto run_mpi = [&](std::vector<std::string>& ids,
+                     std::vector<std::string>& other_ids) -> Result<patients::MatchResult> {
     const patients::PersonCsvOptions csv{.ignore_columns = mpi_ignored_columns};
     patients::MatchOptions options;
     options.review_possible_twins = !mpi_link_possible_twins;
-    CUSTOS_ASSIGN_OR_RETURN(records, patients::ReadPersonCsv(mpi_records, csv));
-    if (mpi_link_to.empty()) return patients::Dedupe(records, options);
-    CUSTOS_ASSIGN_OR_RETURN(others, patients::ReadPersonCsv(mpi_link_to, csv));
-    return patients::Link(records, others, options);
+    const patients::NicknameTable& nicknames = patients::NicknameTable::Default();
+    CUSTOS_ASSIGN_OR_RETURN(patients::PreparedList records,
+                            patients::ReadPreparedCsv(mpi_records, csv, nicknames));
+    ids = std::move(records.ids);
+    if (mpi_link_to.empty()) return patients::DedupePrepared(std::move(records.records), options);
+    CUSTOS_ASSIGN_OR_RETURN(patients::PreparedList others,
+                            patients::ReadPreparedCsv(mpi_link_to, csv, nicknames));
+    other_ids = std::move(others.ids);
+    return patients::LinkPrepared(std::move(records.records), std::move(others.records), options);
   };
 
   CLI::App* mpi_dedupe = mpi_command->add_subcommand(
@@ -669,8 +675,8 @@ int Main(int argc, char** argv) {
                          "Also write rec_id,cluster_id: connected components of the links");
   mpi_dedupe->callback([&] {
     const auto start = std::chrono::steady_clock::now();
-    std::vector<patients::PersonRecord> records, others;
-    auto result = run_mpi(records, others);
+    std::vector<std::string> ids, other_ids;
+    auto result = run_mpi(ids, other_ids);
     if (!result.ok()) {
       exit_code = Fail(result.status());
       return;
@@ -680,8 +686,8 @@ int Main(int argc, char** argv) {
     char score[32];
     for (const patients::ScoredPair& pair : result->pairs()) {
       std::snprintf(score, sizeof score, "%.3f", pair.score);
-      const auto& ids_b = mpi_link_to.empty() ? records : others;
-      out << records[pair.a].id << ',' << ids_b[pair.b].id << ',' << score << ','
+      const auto& ids_b = mpi_link_to.empty() ? ids : other_ids;
+      out << ids[pair.a] << ',' << ids_b[pair.b] << ',' << score << ','
           << patients::DecisionName(pair.decision) << '\n';
     }
     out.close();
@@ -695,13 +701,13 @@ int Main(int argc, char** argv) {
     }
     size_t clusters = 0;
     if (mpi_link_to.empty()) {
-      const auto roots = patients::LinkClusters(*result, records.size());
+      const auto roots = patients::LinkClusters(*result, ids.size());
       for (size_t i = 0; i < roots.size(); ++i) clusters += roots[i] == i;
       if (!mpi_clusters.empty()) {
         std::ofstream cluster_out(mpi_clusters, std::ios::binary);
         cluster_out << "rec_id,cluster_id\n";
         for (size_t i = 0; i < roots.size(); ++i) {
-          cluster_out << records[i].id << ',' << records[roots[i]].id << '\n';
+          cluster_out << ids[i] << ',' << ids[roots[i]] << '\n';
         }
         cluster_out.close();
         if (!cluster_out) {
@@ -712,7 +718,7 @@ int Main(int argc, char** argv) {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cerr << "records=" << records.size() + others.size()
+    std::cerr << "records=" << ids.size() + other_ids.size()
               << " candidate_pairs=" << result->candidates().size() << " links=" << links
               << " reviews=" << result->pairs().size() - links << " clusters=" << clusters
               << " seconds=" << seconds << "\n";
@@ -726,8 +732,8 @@ int Main(int argc, char** argv) {
   mpi_evaluate->add_option("--truth", mpi_truth, "True pairs CSV: id_a,id_b")->required();
   mpi_evaluate->callback([&] {
     const auto start = std::chrono::steady_clock::now();
-    std::vector<patients::PersonRecord> records, others;
-    auto result = run_mpi(records, others);
+    std::vector<std::string> ids, other_ids;
+    auto result = run_mpi(ids, other_ids);
     if (!result.ok()) {
       exit_code = Fail(result.status());
       return;
@@ -740,7 +746,7 @@ int Main(int argc, char** argv) {
       return;
     }
     const patients::Evaluation evaluation =
-        patients::Evaluate(*result, records, mpi_link_to.empty() ? nullptr : &others, *truth);
+        patients::Evaluate(*result, ids, mpi_link_to.empty() ? nullptr : &other_ids, *truth);
     std::cout << patients::FormatEvaluation(evaluation, seconds) << std::endl;
   });
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -26,11 +27,20 @@ inline std::uint32_t PairFirst(PairKey key) { return static_cast<std::uint32_t>(
 inline std::uint32_t PairSecond(PairKey key) { return static_cast<std::uint32_t>(key); }
 
 struct BlockingOptions {
-  // Records compared with each following record in the sorted-neighbourhood pass.
+  // Records compared with each following record in the sorted-neighbourhood pass. (A window of 4
+  // would save 7M of the 1M run's pairs, but lowers FEBRL2/3 pair completeness without SSN.)
   size_t window = 10;
-  // Blocks larger than this (a key most records share) are skipped: they would add many pairs
-  // and little evidence, and the other passes still see their true pairs.
+  // Blocks larger than this are skipped in the passes on identifiers and dates (birth date, SSN,
+  // SSN suffix + birth year, phone): a key most records share would add many pairs and little
+  // evidence, and the other passes still see their true pairs.
   size_t max_block_size = 1000;
+  // The same limit for the passes on names and places (Soundex + birth year, postcode + street
+  // number, street number + street, Soundex + suburb, the name Soundexes, given name + suburb).
+  // Their blocks grow with the population (dsgen 1M: up to 1,150 records, 57M of 69M pairs) while
+  // each finds few true pairs no other pass finds; at 50 the 1M run compares 40M pairs instead of
+  // 69M and loses 0.05 % of pair completeness. FEBRL1-4 have no block this large, and dsgen 100k
+  // few (pair completeness 0.99860 either way).
+  size_t max_name_place_block_size = 50;
 };
 
 // The number of key passes (the sorted-neighbourhood pass is separate).
@@ -43,8 +53,47 @@ using BlockingKeyArray = std::array<std::uint64_t, kBlockingPassCount>;
 // blocking would put the record in.
 BlockingKeyArray BlockingKeys(const PreparedRecord& record);
 
+// The largest block pass `pass` (0 … kBlockingPassCount - 1) pairs; larger ones are skipped.
+size_t MaxBlockSize(const BlockingOptions& options, size_t pass);
+
 // The sorted-neighbourhood key, "surname given"; empty when both names are missing.
 std::string NeighbourhoodKey(const PreparedRecord& record);
+
+// The blocks of every pass over one run's records, from which each record's candidate partners
+// are listed on demand. A batch run walks the records in parallel, listing a record's partners and
+// comparing them at once, so no list of every candidate pair from every pass (tens of millions,
+// most of them repeated by several passes) is ever built. Per pass it keeps each record's block
+// and the members of every block of two or more records; blocks over max_block_size are dropped.
+class CandidateBlocks {
+ public:
+  // Deduplication: `second` is empty and pairs lie within `first`. Linkage: pairs join a record of
+  // `first` (the index) with one of `second` (the queries).
+  CandidateBlocks(std::span<const PreparedRecord> first, std::span<const PreparedRecord> second,
+                  bool linkage, const BlockingOptions& options);
+
+  // Replaces `partners` with the candidates of `first`-set record `record`, sorted and without
+  // duplicates: in deduplication the records after it, in linkage indexes into the query set.
+  void Partners(std::uint32_t record, std::vector<std::uint32_t>& partners) const;
+
+  size_t first_count() const { return first_count_; }
+
+ private:
+  static constexpr std::uint32_t kNoBlock = 0xffffffffu;
+  struct PassBlocks {
+    std::vector<std::uint32_t> block_of;  // per record (both sets), kNoBlock when none
+    std::vector<std::uint32_t> starts;    // block b's members are members[starts[b]..starts[b+1])
+    std::vector<std::uint32_t> members;   // record numbers, ascending within a block
+  };
+  void AddNeighbours(std::uint32_t record, std::vector<std::uint32_t>& partners) const;
+
+  std::uint32_t first_count_ = 0;
+  bool linkage_ = false;
+  size_t window_ = 0;
+  std::vector<PassBlocks> passes_;
+  // Sorted neighbourhood: records with a name key in key order, and each record's position there.
+  std::vector<std::uint32_t> name_order_;
+  std::vector<std::uint32_t> name_position_;  // kNoBlock when the record has no key
+};
 
 // Candidate pairs within one set, sorted and without duplicates.
 std::vector<PairKey> BlockDedupe(std::span<const PreparedRecord> records,

@@ -19,6 +19,12 @@ double Jaro(std::string_view a, std::string_view b);
 // MARTHA/MARHTA 0.961, DWAYNE/DUANE 0.84, DIXON/DICKSONX 0.813.
 double JaroWinkler(std::string_view a, std::string_view b);
 
+// An upper bound of JaroWinkler(a, b) from which characters occur in each string at all (ignoring
+// Jaro's window and order): every matched character of one string occurs in the other. A few
+// operations per character, so a comparison asking "at least 0.85?" skips Jaro for most clearly
+// different strings.
+double JaroWinklerUpperBound(std::string_view a, std::string_view b);
+
 // American Soundex: a letter and three digits ("robert" → "r163"); all zeros when `text` has no
 // letters. Non-letters are skipped.
 using SoundexCode = std::array<char, 4>;

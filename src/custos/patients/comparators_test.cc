@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace custos::patients {
@@ -60,6 +61,28 @@ TEST(OneDigitOffOrTransposedTest, KeepsLengthAndAllowsOneTypo) {
   EXPECT_FALSE(OneDigitOffOrTransposed("19450403", "19450403"));
   EXPECT_FALSE(OneDigitOffOrTransposed("19450403", "19550493"));
   EXPECT_FALSE(OneDigitOffOrTransposed("1945040", "19450403"));
+}
+
+TEST(JaroWinklerUpperBoundTest, NeverBelowJaroWinkler) {
+  // Random strings over small alphabets (many shared letters, repeats, transpositions) and a few
+  // long ones past the fast path.
+  std::mt19937 random(7);
+  for (int i = 0; i < 200000; ++i) {
+    const size_t alphabet = 2 + random() % 8;
+    std::string a(random() % 20, 'a');
+    std::string b(random() % 20, 'a');
+    for (char& c : a) c = static_cast<char>('a' + random() % alphabet);
+    for (char& c : b) c = static_cast<char>('a' + random() % alphabet);
+    if (i % 50 == 0) a += std::string(70, 'x');
+    ASSERT_GE(JaroWinklerUpperBound(a, b) + 1e-12, JaroWinkler(a, b)) << a << " / " << b;
+  }
+}
+
+TEST(JaroWinklerUpperBoundTest, RulesOutNamesSharingFewLetters) {
+  EXPECT_LT(JaroWinklerUpperBound("smith", "johnson"), 0.85);
+  EXPECT_LT(JaroWinklerUpperBound("oliver", "harriet"), 0.85);
+  EXPECT_GE(JaroWinklerUpperBound("martha", "marhta"), 0.85);
+  EXPECT_EQ(JaroWinklerUpperBound("", "abc"), 0);
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <iterator>
 #include <unordered_map>
+
+#include "custos/patients/parallel.h"
 
 namespace custos::patients {
 
@@ -42,14 +46,24 @@ std::uint8_t L(Level level) {
   return static_cast<std::uint8_t>(level);
 }
 
-std::uint8_t CompareText(std::string_view a, std::string_view b, bool sounds_alike) {
+// `sounds_alike()` is asked only when Jaro-Winkler is below 0.85: most compared pairs are
+// different people, and the Soundex and nickname checks are wasted on the rest.
+template <typename SoundsAlike>
+std::uint8_t CompareText(std::string_view a, std::string_view b, SoundsAlike&& sounds_alike) {
   if (a.empty() || b.empty()) return L(TextLevel::kMissing);
   if (a == b) return L(TextLevel::kExact);
-  const double similarity = JaroWinkler(a, b);
-  if (similarity >= kHighSimilarity) return L(TextLevel::kJaroWinkler94);
-  if (similarity >= kMediumSimilarity) return L(TextLevel::kJaroWinkler85);
-  if (sounds_alike) return L(TextLevel::kSoundsAlike);
+  // Most compared pairs are different people, whose names and streets share few letters.
+  if (JaroWinklerUpperBound(a, b) >= kMediumSimilarity) {
+    const double similarity = JaroWinkler(a, b);
+    if (similarity >= kHighSimilarity) return L(TextLevel::kJaroWinkler94);
+    if (similarity >= kMediumSimilarity) return L(TextLevel::kJaroWinkler85);
+  }
+  if (sounds_alike()) return L(TextLevel::kSoundsAlike);
   return L(TextLevel::kDifferent);
+}
+
+std::uint8_t CompareText(std::string_view a, std::string_view b) {
+  return CompareText(a, b, [] { return false; });
 }
 
 std::uint8_t CompareNumber(std::string_view a, std::string_view b) {
@@ -84,10 +98,18 @@ std::uint8_t CompareMiddleName(std::string_view a, std::string_view b) {
   if (!a.empty() && !b.empty() && (a.size() == 1 || b.size() == 1) && a != b) {
     return a[0] == b[0] ? L(TextLevel::kJaroWinkler85) : L(TextLevel::kDifferent);
   }
-  return CompareText(a, b, false);
+  return CompareText(a, b);
 }
 
-bool SameSoundex(const SoundexCode& a, const SoundexCode& b) { return a[0] != '0' && a == b; }
+// Four bytes compared as one word (std::array's operator== calls memcmp, which showed in
+// profiles of batch runs).
+bool SameSoundex(const SoundexCode& a, const SoundexCode& b) {
+  std::uint32_t x = 0;
+  std::uint32_t y = 0;
+  std::memcpy(&x, a.data(), sizeof x);
+  std::memcpy(&y, b.data(), sizeof y);
+  return a[0] != '0' && x == y;
+}
 
 }  // namespace
 
@@ -211,62 +233,103 @@ PreparedRecord PrepareRecord(const PersonRecord& record, const NicknameTable& ni
 
 std::vector<std::vector<PreparedRecord>> PrepareRecordSets(
     const std::vector<const std::vector<PersonRecord>*>& sets, const NicknameTable& nicknames) {
+  constexpr size_t kRecordsPerChunk = 4096;
   std::vector<std::vector<PreparedRecord>> prepared(sets.size());
+  std::vector<std::vector<PreparedRecord>*> pointers;
+  for (size_t set = 0; set < sets.size(); ++set) {
+    const std::vector<PersonRecord>& records = *sets[set];
+    prepared[set].resize(records.size());
+    internal::ForEachChunk(records.size(), kRecordsPerChunk, [&](size_t, size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) prepared[set][i] = PrepareRecord(records[i], nicknames);
+    });
+    pointers.push_back(&prepared[set]);
+  }
+  AssignNameFrequencies(pointers);
+  return prepared;
+}
+
+Result<PreparedList> ReadPreparedCsv(const std::string& path, const PersonCsvOptions& options,
+                                     const NicknameTable& nicknames) {
+  constexpr size_t kBatchRecords = 1 << 16;
+  constexpr size_t kRecordsPerChunk = 2048;
+  CUSTOS_ASSIGN_OR_RETURN(PersonCsvReader reader, PersonCsvReader::Open(path, options));
+  PreparedList list;
+  // Prepared batches are gathered into one array at the end, each freed as it is moved, so the
+  // array is allocated once at its final size instead of growing by copies.
+  std::vector<std::vector<PreparedRecord>> batches;
+  std::vector<PersonRecord> batch;
+  size_t total = 0;
+  while (true) {
+    CUSTOS_RETURN_IF_ERROR(reader.Next(batch, kBatchRecords));
+    if (batch.empty()) break;
+    std::vector<PreparedRecord>& prepared = batches.emplace_back(batch.size());
+    internal::ForEachChunk(batch.size(), kRecordsPerChunk, [&](size_t, size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) prepared[i] = PrepareRecord(batch[i], nicknames);
+    });
+    for (PersonRecord& record : batch) list.ids.push_back(std::move(record.id));
+    total += batch.size();
+  }
+  list.ids.shrink_to_fit();
+  list.records.reserve(total);
+  for (std::vector<PreparedRecord>& prepared : batches) {
+    std::move(prepared.begin(), prepared.end(), std::back_inserter(list.records));
+    std::vector<PreparedRecord>().swap(prepared);
+  }
+  return list;
+}
+
+void AssignNameFrequencies(std::span<std::vector<PreparedRecord>* const> sets) {
   std::unordered_map<std::string_view, std::uint32_t> given_counts;
   std::unordered_map<std::string_view, std::uint32_t> surname_counts;
   size_t total = 0;
-  for (size_t set = 0; set < sets.size(); ++set) {
-    prepared[set].reserve(sets[set]->size());
-    for (const PersonRecord& record : *sets[set]) {
-      prepared[set].push_back(PrepareRecord(record, nicknames));
-    }
-    total += sets[set]->size();
-  }
-  // Counted after all records exist: the string_views point into them.
-  for (const auto& records : prepared) {
-    for (const PreparedRecord& record : records) {
+  for (const std::vector<PreparedRecord>* records : sets) {
+    total += records->size();
+    for (const PreparedRecord& record : *records) {
       if (!record.given_name.empty()) ++given_counts[record.given_name];
       if (!record.surname.empty()) ++surname_counts[record.surname];
     }
   }
   const float denominator = total > 0 ? static_cast<float>(total) : 1.0f;
-  for (auto& records : prepared) {
-    for (PreparedRecord& record : records) {
-      if (!record.given_name.empty()) {
-        record.given_frequency = static_cast<float>(given_counts[record.given_name]) / denominator;
-      }
-      if (!record.surname.empty()) {
-        record.surname_frequency = static_cast<float>(surname_counts[record.surname]) / denominator;
-      }
+  for (std::vector<PreparedRecord>* records : sets) {
+    for (PreparedRecord& record : *records) {
+      record.given_frequency =
+          record.given_name.empty()
+              ? 0
+              : static_cast<float>(given_counts[record.given_name]) / denominator;
+      record.surname_frequency =
+          record.surname.empty() ? 0
+                                 : static_cast<float>(surname_counts[record.surname]) / denominator;
     }
   }
-  return prepared;
 }
 
 LevelVector CompareRecords(const PreparedRecord& a, const PreparedRecord& b) {
   LevelVector levels{};
   auto set = [&](Field field, std::uint8_t level) { levels[static_cast<size_t>(field)] = level; };
-  std::uint8_t given =
-      CompareText(a.given_name, b.given_name,
-                  SameSoundex(a.given_soundex, b.given_soundex) ||
-                      NicknameTable::Intersect(a.given_canonical, b.given_canonical));
-  std::uint8_t surname =
-      CompareText(a.surname, b.surname, SameSoundex(a.surname_soundex, b.surname_soundex));
+  std::uint8_t given = CompareText(a.given_name, b.given_name, [&] {
+    return SameSoundex(a.given_soundex, b.given_soundex) ||
+           NicknameTable::Intersect(a.given_canonical, b.given_canonical);
+  });
+  std::uint8_t surname = CompareText(
+      a.surname, b.surname, [&] { return SameSoundex(a.surname_soundex, b.surname_soundex); });
   if (given != L(TextLevel::kExact) || surname != L(TextLevel::kExact)) {
-    const std::uint8_t crossed_given =
-        CompareText(a.given_name, b.surname, SameSoundex(a.given_soundex, b.surname_soundex));
-    const std::uint8_t crossed_surname =
-        CompareText(a.surname, b.given_name, SameSoundex(a.surname_soundex, b.given_soundex));
-    // Only a clearly better crossed agreement counts as a swap; missing names do not.
-    if (crossed_given <= L(TextLevel::kJaroWinkler85) &&
-        crossed_surname <= L(TextLevel::kJaroWinkler85) &&
-        crossed_given + crossed_surname < given + surname) {
-      given = crossed_given;
-      surname = crossed_surname;
+    // Only a clearly better crossed agreement counts as a swap; missing names do not. The second
+    // crossed comparison is skipped when the first already rules a swap out.
+    const std::uint8_t crossed_given = CompareText(
+        a.given_name, b.surname, [&] { return SameSoundex(a.given_soundex, b.surname_soundex); });
+    if (crossed_given <= L(TextLevel::kJaroWinkler85)) {
+      const std::uint8_t crossed_surname = CompareText(
+          a.surname, b.given_name, [&] { return SameSoundex(a.surname_soundex, b.given_soundex); });
+      if (crossed_surname <= L(TextLevel::kJaroWinkler85) &&
+          crossed_given + crossed_surname < given + surname) {
+        given = crossed_given;
+        surname = crossed_surname;
+      }
     }
   }
   // A maiden or former surname: Jane Doe née Smith against an old record of Jane Smith.
-  if (surname > L(TextLevel::kJaroWinkler94) && !a.surname.empty() && !b.surname.empty()) {
+  if (surname > L(TextLevel::kJaroWinkler94) && !a.surname.empty() && !b.surname.empty() &&
+      (!a.previous_surnames.empty() || !b.previous_surnames.empty())) {
     const auto former = [](const std::vector<std::string>& previous, const std::string& name) {
       return std::find(previous.begin(), previous.end(), name) != previous.end();
     };
@@ -279,9 +342,9 @@ LevelVector CompareRecords(const PreparedRecord& a, const PreparedRecord& b) {
   set(Field::kDateOfBirth, CompareDate(a.date_of_birth, b.date_of_birth));
   set(Field::kSsn, CompareNumber(a.ssn, b.ssn));
   set(Field::kStreetNumber, CompareNumber(a.street_number, b.street_number));
-  set(Field::kStreet, CompareText(a.street, b.street, false));
-  set(Field::kAddress2, CompareText(a.address_2, b.address_2, false));
-  set(Field::kSuburb, CompareText(a.suburb, b.suburb, false));
+  set(Field::kStreet, CompareText(a.street, b.street));
+  set(Field::kAddress2, CompareText(a.address_2, b.address_2));
+  set(Field::kSuburb, CompareText(a.suburb, b.suburb));
   set(Field::kPostcode, CompareNumber(a.postcode, b.postcode));
   set(Field::kState, CompareCode(a.state, b.state));
   set(Field::kPhone, CompareNumber(a.phone, b.phone));

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,10 +109,26 @@ struct PreparedRecord {
 
 PreparedRecord PrepareRecord(const PersonRecord& record, const NicknameTable& nicknames);
 
-// Prepares every record and fills in name frequencies over all of `sets` together (linkage passes
-// both files so frequencies describe the population being matched).
+// Prepares every record (in parallel) and fills in name frequencies over all of `sets` together
+// (linkage passes both files so frequencies describe the population being matched).
 std::vector<std::vector<PreparedRecord>> PrepareRecordSets(
     const std::vector<const std::vector<PersonRecord>*>& sets, const NicknameTable& nicknames);
+
+// A person list as batch matching keeps it: each row's id and its prepared record, nothing else.
+struct PreparedList {
+  std::vector<std::string> ids;
+  std::vector<PreparedRecord> records;  // name frequencies not yet filled in
+};
+
+// Streams a person CSV file (PersonCsvReader) and prepares its records a batch at a time, in
+// parallel, keeping neither the text nor the PersonRecords: for lists of millions. Errors as
+// ReadPersonCsv.
+Result<PreparedList> ReadPreparedCsv(const std::string& path, const PersonCsvOptions& options,
+                                     const NicknameTable& nicknames);
+
+// Sets given_frequency and surname_frequency of every record: the share of all records in `sets`
+// with the same name.
+void AssignNameFrequencies(std::span<std::vector<PreparedRecord>* const> sets);
 
 // Compares two records field by field. When given name and surname agree better crossed over
 // (the clerk swapped them) the crossed levels are used. A surname equal to one of the other

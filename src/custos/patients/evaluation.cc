@@ -12,14 +12,24 @@ namespace custos::patients {
 namespace {
 
 using IdIndex = std::unordered_map<std::string_view, std::uint32_t>;
+using IdList = std::vector<std::string_view>;
 
-IdIndex IndexIds(const std::vector<PersonRecord>& records) {
+IdIndex IndexIds(const IdList& ids) {
   IdIndex index;
-  index.reserve(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    index.emplace(records[i].id, static_cast<std::uint32_t>(i));
-  }
+  index.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) index.emplace(ids[i], static_cast<std::uint32_t>(i));
   return index;
+}
+
+IdList IdsOf(const std::vector<PersonRecord>& records) {
+  IdList ids;
+  ids.reserve(records.size());
+  for (const PersonRecord& record : records) ids.push_back(record.id);
+  return ids;
+}
+
+IdList IdsOf(const std::vector<std::string>& strings) {
+  return IdList(strings.begin(), strings.end());
 }
 
 double Ratio(size_t numerator, size_t denominator) {
@@ -83,8 +93,11 @@ Result<TruthPairs> ReadTruthPairs(const std::string& path) {
   return pairs;
 }
 
-Evaluation Evaluate(const MatchResult& result, const std::vector<PersonRecord>& index_records,
-                    const std::vector<PersonRecord>* query_records, const TruthPairs& truth) {
+namespace {
+
+// `query_records` (ids of the query set) is nullptr for deduplication.
+Evaluation EvaluateIds(const MatchResult& result, const IdList& index_records,
+                       const IdList* query_records, const TruthPairs& truth) {
   const IdIndex ids_a = IndexIds(index_records);
   const IdIndex ids_b = query_records != nullptr ? IndexIds(*query_records) : IdIndex();
   std::unordered_set<PairKey> true_keys;
@@ -168,6 +181,21 @@ Evaluation Evaluate(const MatchResult& result, const std::vector<PersonRecord>& 
     evaluation.cluster_recall = Ratio(exact, truth_size.size());
   }
   return evaluation;
+}
+
+}  // namespace
+
+Evaluation Evaluate(const MatchResult& result, const std::vector<PersonRecord>& index_records,
+                    const std::vector<PersonRecord>* query_records, const TruthPairs& truth) {
+  const IdList query_ids = query_records != nullptr ? IdsOf(*query_records) : IdList();
+  return EvaluateIds(result, IdsOf(index_records), query_records != nullptr ? &query_ids : nullptr,
+                     truth);
+}
+
+Evaluation Evaluate(const MatchResult& result, const std::vector<std::string>& index_ids,
+                    const std::vector<std::string>* query_ids, const TruthPairs& truth) {
+  const IdList query = query_ids != nullptr ? IdsOf(*query_ids) : IdList();
+  return EvaluateIds(result, IdsOf(index_ids), query_ids != nullptr ? &query : nullptr, truth);
 }
 
 std::string FormatEvaluation(const Evaluation& evaluation, double seconds) {

@@ -45,6 +45,10 @@ std::vector<std::uint32_t> LinkClusters(const MatchResult& result, size_t record
 Evaluation Evaluate(const MatchResult& result, const std::vector<PersonRecord>& index_records,
                     const std::vector<PersonRecord>* query_records, const TruthPairs& truth);
 
+// The same with only the records' ids (ReadPreparedCsv keeps no more).
+Evaluation Evaluate(const MatchResult& result, const std::vector<std::string>& index_ids,
+                    const std::vector<std::string>* query_ids, const TruthPairs& truth);
+
 // "precision=… recall=… f1=… pair_completeness=… seconds=… reduction_ratio=…" and, when
 // computed, "cluster_precision=… cluster_recall=…"
 std::string FormatEvaluation(const Evaluation& evaluation, double seconds);

@@ -79,9 +79,8 @@ TEST(FebrlTest, Dataset3Dedupe) {
 TEST(FebrlTest, Dataset3DedupeWithoutSsn) {
   Check({"dataset3.csv", nullptr, "febrl3.pairs.csv", true, 0.9905, 0.995});
 }
-// The targets are 0.9995 with SSN and 0.998 without. Without SSN most misses are pairs
-// with different given names and the same surname, birth date and address: indistinguishable from
-// twins, so the engine keeps them at `review`.
+// Without SSN most misses are pairs with different given names and the same surname, birth date
+// and address: indistinguishable from twins, so deduplication keeps them at `review`.
 // Without dates of birth the model conditions its EM sessions on other fields.
 TEST(FebrlTest, Dataset3DedupeWithoutDateOfBirth) {
   const Evaluation evaluation =
@@ -92,8 +91,11 @@ TEST(FebrlTest, Dataset3DedupeWithoutDateOfBirth) {
 TEST(FebrlTest, Dataset4Link) {
   Check({"dataset4a.csv", "dataset4b.csv", "febrl4.pairs.csv", false, 0.9995, 0.9999});
 }
+// The target without SSN is 0.998. Linkage is one-to-one and weighs the twin rule against
+// the share of queries with a partner (matcher.h); with the twin rule capping outright, as in
+// deduplication, this was 0.9900.
 TEST(FebrlTest, Dataset4LinkWithoutSsn) {
-  Check({"dataset4a.csv", "dataset4b.csv", "febrl4.pairs.csv", true, 0.989, 0.998});
+  Check({"dataset4a.csv", "dataset4b.csv", "febrl4.pairs.csv", true, 0.998, 0.998});
 }
 
 }  // namespace

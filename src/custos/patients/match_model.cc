@@ -5,6 +5,8 @@
 #include <random>
 #include <unordered_map>
 
+#include "custos/patients/parallel.h"
+
 namespace custos::patients {
 
 namespace {
@@ -59,6 +61,35 @@ std::uint64_t Pack(const LevelVector& levels) {
   return key;
 }
 
+// Distinct level patterns among `candidates` with their counts, in order of first appearance
+// (deterministic: each thread counts one contiguous slice, slices merged in order).
+std::vector<LevelPattern> CountPatterns(std::span<const LevelVector> candidates) {
+  const size_t slices = internal::WorkerCount();
+  const size_t slice_size = std::max<size_t>(1, (candidates.size() + slices - 1) / slices);
+  std::vector<std::vector<LevelPattern>> counted(
+      internal::ChunkCount(candidates.size(), slice_size));
+  internal::ForEachChunk(
+      candidates.size(), slice_size, [&](size_t slice, size_t begin, size_t end) {
+        std::unordered_map<std::uint64_t, size_t> index;
+        std::vector<LevelPattern>& patterns = counted[slice];
+        for (size_t i = begin; i < end; ++i) {
+          const auto [it, inserted] = index.emplace(Pack(candidates[i]), patterns.size());
+          if (inserted) patterns.push_back(LevelPattern{candidates[i], 0});
+          patterns[it->second].count += 1;
+        }
+      });
+  std::unordered_map<std::uint64_t, size_t> index;
+  std::vector<LevelPattern> patterns;
+  for (const std::vector<LevelPattern>& slice : counted) {
+    for (const LevelPattern& pattern : slice) {
+      const auto [it, inserted] = index.emplace(Pack(pattern.levels), patterns.size());
+      if (inserted) patterns.push_back(LevelPattern{pattern.levels, 0});
+      patterns[it->second].count += pattern.count;
+    }
+  }
+  return patterns;
+}
+
 void Normalise(std::array<double, kMaxLevels>& row, size_t real_levels) {
   double total = 0;
   for (size_t level = 0; level < real_levels; ++level) {
@@ -96,11 +127,11 @@ void MatchModel::EstimateU(std::span<const PreparedRecord> a, std::span<const Pr
     for (size_t f = 0; f < kFieldCount; ++f) counts[f][levels[f]] += 1;
   }
   // Exact agreement from value frequencies: far more precise than a sample for rare values.
-  std::unordered_map<std::string_view, std::array<double, 2>> frequencies;
-  for (size_t f = 0; f < kFieldCount; ++f) {
+  // Fields are independent, so they are counted in parallel; one set is counted once.
+  internal::ForEachChunk(kFieldCount, 1, [&](size_t f, size_t, size_t) {
     const Field field = static_cast<Field>(f);
     const size_t real_levels = LevelCount(field) - 1;
-    frequencies.clear();
+    std::unordered_map<std::string_view, std::array<double, 2>> frequencies;
     double present_a = 0;
     double present_b = 0;
     for (const PreparedRecord& record : a) {
@@ -109,21 +140,24 @@ void MatchModel::EstimateU(std::span<const PreparedRecord> a, std::span<const Pr
       frequencies[text][0] += 1;
       present_a += 1;
     }
-    for (const PreparedRecord& record : b) {
-      const std::string_view text = record.Text(field);
-      if (text.empty()) continue;
-      frequencies[text][1] += 1;
-      present_b += 1;
+    if (same_set) {
+      for (auto& [text, count] : frequencies) count[1] = count[0];
+      present_b = present_a;
+    } else {
+      for (const PreparedRecord& record : b) {
+        const std::string_view text = record.Text(field);
+        if (text.empty()) continue;
+        frequencies[text][1] += 1;
+        present_b += 1;
+      }
     }
     if (present_a == 0 || present_b == 0) {
       u_[f] = PriorU(field);
-      continue;
+      return;
     }
     double exact = 0;
-    if (present_a > 0 && present_b > 0) {
-      for (const auto& [text, count] : frequencies) {
-        exact += (count[0] / present_a) * (count[1] / present_b);
-      }
+    for (const auto& [text, count] : frequencies) {
+      exact += (count[0] / present_a) * (count[1] / present_b);
     }
     double sampled_other = 0;
     for (size_t level = 1; level < real_levels; ++level) sampled_other += counts[f][level] + 0.5;
@@ -132,31 +166,39 @@ void MatchModel::EstimateU(std::span<const PreparedRecord> a, std::span<const Pr
       u_[f][level] = (1 - u_[f][0]) * (counts[f][level] + 0.5) / sampled_other;
     }
     Normalise(u_[f], real_levels);
-  }
+  });
   UpdateWeights();
 }
 
 double MatchModel::EstimateM(std::span<const LevelVector> candidates, int max_iterations) {
+  // EM works on distinct level patterns and their counts: far fewer than pairs. Counted once,
+  // in parallel; each session below takes the patterns agreeing exactly on its field.
+  const std::vector<LevelPattern> patterns = CountPatterns(candidates);
   // Conditioning fields, best first: discriminating, and (for different people) nearly
   // independent of the other fields.
   constexpr Field kConditioning[] = {Field::kDateOfBirth, Field::kSurname, Field::kGivenName,
                                      Field::kPostcode,    Field::kSuburb,  Field::kSsn,
                                      Field::kPhone};
   std::vector<size_t> chosen;
-  std::vector<std::vector<LevelVector>> sessions;
+  std::vector<std::vector<LevelPattern>> sessions;
+  std::vector<double> session_pairs;
   for (Field field : kConditioning) {
     const size_t f = static_cast<size_t>(field);
-    std::vector<LevelVector> agreeing;
-    for (const LevelVector& levels : candidates) {
-      if (levels[f] == 0) agreeing.push_back(levels);
+    std::vector<LevelPattern> agreeing;
+    double pairs = 0;
+    for (const LevelPattern& pattern : patterns) {
+      if (pattern.levels[f] != 0) continue;
+      agreeing.push_back(pattern);
+      pairs += pattern.count;
     }
-    if (agreeing.size() < kMinSessionPairs) continue;
+    if (pairs < static_cast<double>(kMinSessionPairs)) continue;
     chosen.push_back(f);
     sessions.push_back(std::move(agreeing));
+    session_pairs.push_back(pairs);
     if (chosen.size() == 2) break;
   }
   if (chosen.empty()) {
-    const double share = RunEm(candidates, kFieldCount, max_iterations);
+    const double share = RunEm(patterns, kFieldCount, max_iterations);
     UpdateWeights();
     return share * static_cast<double>(candidates.size());
   }
@@ -178,24 +220,12 @@ double MatchModel::EstimateM(std::span<const LevelVector> candidates, int max_it
   }
   UpdateWeights();
   // Matches agreeing exactly on the first field, over the share of matches that do.
-  return first_share * static_cast<double>(sessions[0].size()) / m_[first][0];
+  return first_share * session_pairs[0] / m_[first][0];
 }
 
-double MatchModel::RunEm(std::span<const LevelVector> candidates, size_t excluded,
+double MatchModel::RunEm(std::span<const LevelPattern> patterns, size_t excluded,
                          int max_iterations) {
   double match_share = kInitialMatchShare;
-  // EM over distinct level patterns: far fewer than pairs.
-  std::unordered_map<std::uint64_t, size_t> pattern_index;
-  std::vector<LevelVector> patterns;
-  std::vector<double> pattern_counts;
-  for (const LevelVector& levels : candidates) {
-    const auto [it, inserted] = pattern_index.emplace(Pack(levels), patterns.size());
-    if (inserted) {
-      patterns.push_back(levels);
-      pattern_counts.push_back(0);
-    }
-    pattern_counts[it->second] += 1;
-  }
   if (patterns.empty()) return 0;
   auto used = [&](size_t f, std::uint8_t level) {
     return f != excluded && level != MissingLevel(static_cast<Field>(f));
@@ -206,7 +236,7 @@ double MatchModel::RunEm(std::span<const LevelVector> candidates, size_t exclude
   for (size_t p = 0; p < patterns.size(); ++p) {
     double total = 0;
     for (size_t f = 0; f < kFieldCount; ++f) {
-      if (used(f, patterns[p][f])) total += std::log(u_[f][patterns[p][f]]);
+      if (used(f, patterns[p].levels[f])) total += std::log(u_[f][patterns[p].levels[f]]);
     }
     log_u[p] = total;
   }
@@ -217,15 +247,16 @@ double MatchModel::RunEm(std::span<const LevelVector> candidates, size_t exclude
     const double log_share = std::log(match_share);
     const double log_other = std::log(1 - match_share);
     for (size_t p = 0; p < patterns.size(); ++p) {
+      const LevelVector& levels = patterns[p].levels;
       double log_m = 0;
       for (size_t f = 0; f < kFieldCount; ++f) {
-        if (used(f, patterns[p][f])) log_m += std::log(m_[f][patterns[p][f]]);
+        if (used(f, levels[f])) log_m += std::log(m_[f][levels[f]]);
       }
       const double posterior = 1 / (1 + std::exp(log_other + log_u[p] - log_share - log_m));
-      const double weight = posterior * pattern_counts[p];
+      const double weight = posterior * patterns[p].count;
       expected_matches += weight;
-      all += pattern_counts[p];
-      for (size_t f = 0; f < kFieldCount; ++f) expected[f][patterns[p][f]] += weight;
+      all += patterns[p].count;
+      for (size_t f = 0; f < kFieldCount; ++f) expected[f][levels[f]] += weight;
     }
     double change = 0;
     for (size_t f = 0; f < kFieldCount; ++f) {
@@ -267,13 +298,18 @@ void MatchModel::UpdateWeights() {
 
 double MatchModel::PairWeight(Field field, std::uint8_t level, const PreparedRecord& a,
                               const PreparedRecord& b) const {
+  return PairWeight(field, level,
+                    NameFrequencies{std::max(a.given_frequency, b.given_frequency),
+                                    std::max(a.surname_frequency, b.surname_frequency)});
+}
+
+double MatchModel::PairWeight(Field field, std::uint8_t level,
+                              const NameFrequencies& frequencies) const {
   const double weight = Weight(field, level);
   if (level != 0 || (field != Field::kGivenName && field != Field::kSurname)) return weight;
   // P(agree on value v | different people) = f_v² against u = Σ f², P(.. | same) ∝ f_v:
   // the exact weight becomes log2(m / f_v) instead of log2(m / u).
-  const float frequency = field == Field::kGivenName
-                              ? std::max(a.given_frequency, b.given_frequency)
-                              : std::max(a.surname_frequency, b.surname_frequency);
+  const float frequency = field == Field::kGivenName ? frequencies.given : frequencies.surname;
   if (frequency <= 0) return weight;
   const size_t f = static_cast<size_t>(field);
   const double adjusted = std::log2(m_[f][0] / static_cast<double>(frequency));
@@ -282,9 +318,14 @@ double MatchModel::PairWeight(Field field, std::uint8_t level, const PreparedRec
 
 double MatchModel::Score(const LevelVector& levels, const PreparedRecord& a,
                          const PreparedRecord& b) const {
+  return Score(levels, NameFrequencies{std::max(a.given_frequency, b.given_frequency),
+                                       std::max(a.surname_frequency, b.surname_frequency)});
+}
+
+double MatchModel::Score(const LevelVector& levels, const NameFrequencies& frequencies) const {
   double score = 0;
   for (size_t f = 0; f < kFieldCount; ++f) {
-    score += PairWeight(static_cast<Field>(f), levels[f], a, b);
+    score += PairWeight(static_cast<Field>(f), levels[f], frequencies);
   }
   return score;
 }

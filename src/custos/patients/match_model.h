@@ -19,6 +19,18 @@ namespace custos::patients {
 
 using LevelTable = std::array<std::array<double, kMaxLevels>, kFieldCount>;
 
+// The term frequencies a pair's exact name agreement is weighed with.
+struct NameFrequencies {
+  float given = 0;
+  float surname = 0;
+};
+
+// One distinct combination of agreement levels and how many candidate pairs show it.
+struct LevelPattern {
+  LevelVector levels{};
+  double count = 0;
+};
+
 class MatchModel {
  public:
   // Priors for m and u (typical rates, see match_model.cc); estimate before use.
@@ -51,6 +63,11 @@ class MatchModel {
                     const PreparedRecord& b) const;
   // Sum of PairWeight over all fields.
   double Score(const LevelVector& levels, const PreparedRecord& a, const PreparedRecord& b) const;
+  // The same from the pair's name frequencies alone (the larger of the two records' given_frequency
+  // and surname_frequency): batch scoring keeps these in small arrays instead of reading both
+  // records again.
+  double PairWeight(Field field, std::uint8_t level, const NameFrequencies& frequencies) const;
+  double Score(const LevelVector& levels, const NameFrequencies& frequencies) const;
 
   double m(Field field, std::uint8_t level) const { return m_[static_cast<size_t>(field)][level]; }
   double u(Field field, std::uint8_t level) const { return u_[static_cast<size_t>(field)][level]; }
@@ -69,9 +86,9 @@ class MatchModel {
   void set_matches_per_record(double value) { matches_per_record_ = value; }
 
  private:
-  // One EM session over `pairs`, leaving `excluded` out (kFieldCount: none). Updates m of the
-  // other fields; returns the estimated share of matches among `pairs`.
-  double RunEm(std::span<const LevelVector> pairs, size_t excluded, int max_iterations);
+  // One EM session over the pairs `patterns` count, leaving `excluded` out (kFieldCount: none).
+  // Updates m of the other fields; returns the estimated share of matches among those pairs.
+  double RunEm(std::span<const LevelPattern> patterns, size_t excluded, int max_iterations);
   void UpdateWeights();
 
   LevelTable m_{};

@@ -9,13 +9,23 @@
 // Decisions use the posterior log-odds of a match: score + log2(prior odds), the prior being the
 // EM-estimated number of matches over the number of possible pairs. `link` at or above
 // MatchOptions::link_log_odds (0: more likely the same person than not), `review` at or above
-// review_log_odds. The thresholds are fixed in advance, not fitted to labelled data. Three rules
-// can only lower a decision to `review`, never raise it: a placeholder name ("baby boy",
-// "john doe"), conflicting generational suffixes (jr / sr), and possible twins: clearly different
-// given names without an agreeing SSN, with the same surname, birth date and address.
+// review_log_odds. The thresholds are fixed in advance, not fitted to labelled data. Rules can
+// only lower a decision to `review`, never raise it: a placeholder name ("baby boy",
+// "john doe"), conflicting generational suffixes (jr / sr), households, and possible twins:
+// a different given name or sex without an agreeing SSN, with the same surname, birth date and
+// address.
+//
+// Linkage (Link: two lists, each assumed to hold a person once) adds two things. The assignment is
+// one-to-one: a query record links to at most one index record and an index record to at most one
+// query record, best score first; the pairs that lose go to review. And possible twins are weighed
+// rather than capped: with the two twins of a family in both lists, each links to its own record
+// and the crossed pairs lose the assignment; a lone twin-like pair links only when it is more
+// likely one person whose given name was replaced than a new patient meeting a twin already in the
+// index (TwinLogOdds), which depends on how many query records have a partner at all.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,8 +46,17 @@ struct MatchOptions {
   size_t u_sample_pairs = 200000;
   std::uint64_t seed = 20261125;
   // Keep possible twins at `review`: different given names, no agreeing SSN, and the same
-  // surname, birth date and address (street number, street, suburb, postcode).
+  // surname, birth date and address (street number, street, suburb, postcode). In linkage the
+  // rule is weighed as evidence (weigh_twins_in_linkage) instead of capping outright.
   bool review_possible_twins = true;
+  // Linkage only: a query record links to at most one index record and vice versa.
+  bool one_to_one_linkage = true;
+  // Linkage only: release a possible twin held by the rule above when TwinLogOdds (the odds of
+  // one person over twins) reaches link_log_odds. Needs one_to_one_linkage, so both twins present
+  // in both lists still resolve to their own records.
+  bool weigh_twins_in_linkage = true;
+  // The share of people born a twin (≈ 3 % of births): the prior of the twin hypothesis.
+  double twin_share = 0.03;
   BlockingOptions blocking;
   // Nicknames for given names; nullptr means NicknameTable::Default(). Must outlive the result.
   const NicknameTable* nicknames = nullptr;
@@ -63,7 +82,13 @@ struct PairExplanation {
   double score = 0;
   double log_odds = 0;  // score plus the prior log-odds
   Decision decision = Decision::kNonMatch;
-  std::string_view capped_by;  // the rule that lowered the decision to review, or empty
+  // The rule that lowered the decision to review ("placeholder_name", "suffix_conflict",
+  // "possible_twin", "household_member", "one_to_one": the query or index record links to a
+  // better-scoring partner), or empty.
+  std::string_view capped_by;
+  // Linkage, pairs with the twin signature only: log2 odds of one person over a twin or relative
+  // (TwinLogOdds); the pair is released from the twin rule when it reaches link_log_odds.
+  std::optional<double> twin_log_odds;
 };
 
 // The outcome of one run. Owns the prepared records, so pairs can be explained afterwards.
@@ -79,6 +104,9 @@ class MatchResult {
   double link_score() const { return link_score_; }
   double review_score() const { return review_score_; }
   double prior_log_odds() const { return prior_log_odds_; }
+  // Linkage: the estimated share of query records that have a partner in the index (EM's
+  // estimated matches over query records, smoothed so it is never exactly 0 or 1).
+  double coverage() const { return coverage_; }
 
   // Field-by-field weights and the decision for any pair of record indexes (compared or not).
   // kInvalidArgument when an index is out of range.
@@ -89,6 +117,11 @@ class MatchResult {
   const PreparedRecord& RecordB(std::uint32_t b) const {
     return linkage_ ? records_b_[b] : records_a_[b];
   }
+  // The rule keeping a would-be link at review (LinkCapRule; in linkage a possible twin is
+  // released when TwinLogOdds reaches link_log_odds), or empty. Sets `twin_log_odds` when weighed.
+  std::string_view RuleCap(const LevelVector& levels, const PreparedRecord& x,
+                           const PreparedRecord& y,
+                           std::optional<double>* twin_log_odds = nullptr) const;
 
   std::vector<ScoredPair> pairs_;
   std::vector<PairKey> candidates_;
@@ -96,11 +129,24 @@ class MatchResult {
   std::vector<PreparedRecord> records_b_;  // empty in deduplication
   MatchModel model_;
   bool linkage_ = false;
-  bool review_possible_twins_ = true;
+  MatchOptions options_;
+  // Linkage with one_to_one_linkage: the index record each query record links to, or kUnlinked.
+  std::vector<std::uint32_t> linked_index_of_query_;
   double link_score_ = 0;
   double review_score_ = 0;
   double prior_log_odds_ = 0;
+  double coverage_ = 0;
 };
+
+// In linkage, the log2 odds that a pair with the twin signature is one person (the query record's
+// own index record, some fields mistyped or replaced) rather than a twin or relative of a query
+// record that has no partner in the index:
+//   log2(coverage · Π m(level)) − log2((1 − coverage) · twin_share)
+// over the pair's compared fields, taking a twin to produce exactly this pattern with certainty
+// (the cautious bound). High coverage (nearly every query record has a partner) favours one
+// person; a feed of mostly new patients favours the twin.
+double TwinLogOdds(const MatchModel& model, const LevelVector& levels, double coverage,
+                   double twin_share);
 
 // The rule that keeps a pair from `link` whatever its score ("placeholder_name",
 // "suffix_conflict", "possible_twin"), or empty. Batch matching and PatientIndex share it.
@@ -122,5 +168,14 @@ Result<MatchResult> Dedupe(const std::vector<PersonRecord>& records,
 Result<MatchResult> Link(const std::vector<PersonRecord>& index_records,
                          const std::vector<PersonRecord>& query_records,
                          const MatchOptions& options = {});
+
+// The same from records prepared beforehand (ReadPreparedCsv streams a large file into them
+// without keeping its text); name frequencies are filled in here. The nicknames the records were
+// prepared with must be options.nicknames (nullptr: the default table).
+Result<MatchResult> DedupePrepared(std::vector<PreparedRecord> records,
+                                   const MatchOptions& options = {});
+Result<MatchResult> LinkPrepared(std::vector<PreparedRecord> index_records,
+                                 std::vector<PreparedRecord> query_records,
+                                 const MatchOptions& options = {});
 
 }  // namespace custos::patients

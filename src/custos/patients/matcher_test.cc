@@ -140,6 +140,47 @@ TEST_F(MatcherFixtureTest, ExplainsEveryFieldAndAddsUpToTheScore) {
   EXPECT_FALSE(result_->Explain(0, static_cast<std::uint32_t>(records_.size())).ok());
 }
 
+// Linkage is one-to-one: a person entered twice in the index is linked to the query once, the
+// better-scoring record first; the other pair goes to review and says why. Without the
+// assignment both link.
+TEST(MatcherTest, LinkageLinksEachQueryRecordOnce) {
+  auto febrl = ReadPersonCsv(custos::testing::TestData("febrl/dataset4a.csv").string());
+  ASSERT_TRUE(febrl.ok());
+  std::vector<PersonRecord> index(febrl->begin(), febrl->begin() + 2000);
+  std::vector<PersonRecord> query(febrl->begin() + 2000, febrl->begin() + 3000);
+  PersonRecord person = (*febrl)[4000];
+  person.id = "query";
+  query.push_back(person);
+  person.id = "entered-twice-exact";
+  index.push_back(person);
+  person.id = "entered-twice-typo";
+  person.street_number += "1";
+  index.push_back(person);
+  const auto exact = static_cast<std::uint32_t>(index.size() - 2);
+  const auto typo = static_cast<std::uint32_t>(index.size() - 1);
+  const auto asked = static_cast<std::uint32_t>(query.size() - 1);
+  auto decisions = [&](const MatchResult& result) {
+    std::pair<Decision, Decision> found{Decision::kNonMatch, Decision::kNonMatch};
+    for (const ScoredPair& pair : result.pairs()) {
+      if (pair.b != asked) continue;
+      if (pair.a == exact) found.first = pair.decision;
+      if (pair.a == typo) found.second = pair.decision;
+    }
+    return found;
+  };
+  auto result = Link(index, query);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(decisions(*result), std::pair(Decision::kLink, Decision::kReview));
+  auto explanation = result->Explain(typo, asked);
+  ASSERT_TRUE(explanation.ok());
+  EXPECT_EQ(explanation->capped_by, "one_to_one");
+  MatchOptions options;
+  options.one_to_one_linkage = false;
+  auto both = Link(index, query, options);
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(decisions(*both), std::pair(Decision::kLink, Decision::kLink));
+}
+
 TEST(MatcherTest, EmptyInputGivesNoPairs) {
   auto result = Dedupe({});
   ASSERT_TRUE(result.ok());

@@ -338,12 +338,14 @@ std::vector<IndexCandidate> PatientIndex::Search(const PersonRecord& query, size
   const State& state = *state_;
   state.SetFrequencies(prepared, 1);
   // The records batch blocking would pair the query with: its blocks, skipping blocks larger
-  // than max_block_size as batch blocking does, and its sorted-neighbourhood window.
+  // than the pass's MaxBlockSize as batch blocking does, and its sorted-neighbourhood window.
   std::vector<std::uint32_t> slots;
-  for (std::uint64_t key : keys) {
+  for (size_t pass = 0; pass < kBlockingPassCount; ++pass) {
+    const std::uint64_t key = keys[pass];
     if (key == 0) continue;
     const BlockIndex::Block* block = state.blocks.Find(key);
-    if (block == nullptr || block->count == 0 || block->count > options.blocking.max_block_size) {
+    if (block == nullptr || block->count == 0 ||
+        block->count > MaxBlockSize(options.blocking, pass)) {
       continue;
     }
     for (std::uint32_t node = block->head; node != kNone; node = state.blocks.Next(node)) {

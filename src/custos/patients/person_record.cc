@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include <zlib.h>
@@ -104,69 +105,160 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
   return true;
 }
 
+// Turns CSV lines into PersonRecords: the header row first, then one record per non-blank line.
+class PersonCsvParser {
+ public:
+  PersonCsvParser(std::string_view source, const PersonCsvOptions& options)
+      : source_(source), options_(options) {}
+
+  // Parses the next line of the input, appending a record to `records` for a data row.
+  Status Line(std::string_view line, std::vector<PersonRecord>& records) {
+    ++line_number_;
+    if (Trim(line).empty()) return Status::Ok();
+    if (!SplitCsvLine(line, fields_))
+      return Status::InvalidArgument(Where() + ": unterminated quote");
+    if (!has_header_) return Header();
+    if (fields_.size() > fields_by_column_.size()) {
+      return Status::InvalidArgument(Where() + ": " + std::to_string(fields_.size()) +
+                                     " fields, header has " +
+                                     std::to_string(fields_by_column_.size()));
+    }
+    PersonRecord& record = records.emplace_back();
+    for (size_t column = 0; column < fields_.size(); ++column) {
+      if (fields_by_column_[column] != nullptr) {
+        record.*fields_by_column_[column] = std::move(fields_[column]);
+      } else if (column == previous_surnames_column_) {
+        SplitPreviousSurnames(fields_[column], record.previous_surnames);
+      }
+    }
+    if (record.id.empty()) return Status::InvalidArgument(Where() + ": empty record id");
+    return Status::Ok();
+  }
+
+  // At the end of the input.
+  Status Finish() const {
+    if (!has_header_) return Status::InvalidArgument(std::string(source_) + ": no header row");
+    return Status::Ok();
+  }
+
+ private:
+  std::string Where() const {
+    return std::string(source_) + " line " + std::to_string(line_number_);
+  }
+
+  Status Header() {
+    has_header_ = true;
+    bool has_id = false;
+    for (std::string& name : fields_) {
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::string PersonRecord::*field = FieldForColumn(name);
+      // An ignored name matches the column itself or any column filling the same field
+      // ("ssn" ignores "soc_sec_id").
+      for (const std::string& ignored : options_.ignore_columns) {
+        if (ignored == name || (field != nullptr && FieldForColumn(ignored) == field)) {
+          field = nullptr;
+        }
+      }
+      if (field == &PersonRecord::id) has_id = true;
+      if (IsPreviousSurnamesColumn(name) &&
+          std::none_of(
+              options_.ignore_columns.begin(), options_.ignore_columns.end(),
+              [](const std::string& ignored) { return IsPreviousSurnamesColumn(ignored); })) {
+        previous_surnames_column_ = fields_by_column_.size();
+      }
+      fields_by_column_.push_back(field);
+    }
+    if (!has_id) return Status::InvalidArgument(Where() + ": header has no rec_id or id column");
+    return Status::Ok();
+  }
+
+  std::string_view source_;
+  const PersonCsvOptions& options_;
+  std::vector<std::string PersonRecord::*> fields_by_column_;
+  size_t previous_surnames_column_ = std::string::npos;
+  std::vector<std::string> fields_;
+  bool has_header_ = false;
+  size_t line_number_ = 0;
+};
+
 Result<std::vector<PersonRecord>> ParsePersonCsv(std::string_view text, std::string_view source,
                                                  const PersonCsvOptions& options) {
   std::vector<PersonRecord> records;
-  std::vector<std::string PersonRecord::*> fields_by_column;
-  size_t previous_surnames_column = std::string::npos;
-  std::vector<std::string> fields;
-  bool has_header = false;
-  bool has_id = false;
-  size_t line_number = 0;
+  PersonCsvParser parser(source, options);
   size_t position = 0;
   while (position < text.size()) {
     size_t end = text.find('\n', position);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(position, end - position);
+    CUSTOS_RETURN_IF_ERROR(parser.Line(text.substr(position, end - position), records));
     position = end + 1;
-    ++line_number;
-    if (Trim(line).empty()) continue;
-    const std::string where = std::string(source) + " line " + std::to_string(line_number);
-    if (!SplitCsvLine(line, fields)) {
-      return Status::InvalidArgument(where + ": unterminated quote");
-    }
-    if (!has_header) {
-      has_header = true;
-      for (std::string& name : fields) {
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        std::string PersonRecord::*field = FieldForColumn(name);
-        // An ignored name matches the column itself or any column filling the same field
-        // ("ssn" ignores "soc_sec_id").
-        for (const std::string& ignored : options.ignore_columns) {
-          if (ignored == name || (field != nullptr && FieldForColumn(ignored) == field)) {
-            field = nullptr;
-          }
+  }
+  CUSTOS_RETURN_IF_ERROR(parser.Finish());
+  return records;
+}
+
+struct PersonCsvReader::State {
+  State(std::string path_in, PersonCsvOptions options_in)
+      : path(std::move(path_in)), options(std::move(options_in)), parser(path, options) {}
+  ~State() {
+    if (file != nullptr) gzclose(file);
+  }
+  std::string path;
+  PersonCsvOptions options;
+  PersonCsvParser parser;
+  gzFile file = nullptr;
+  std::string buffer;  // text read but not yet parsed: at most one partial line between calls
+  bool at_end = false;
+};
+
+PersonCsvReader::PersonCsvReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
+PersonCsvReader::PersonCsvReader(PersonCsvReader&&) noexcept = default;
+PersonCsvReader& PersonCsvReader::operator=(PersonCsvReader&&) noexcept = default;
+PersonCsvReader::~PersonCsvReader() = default;
+
+Result<PersonCsvReader> PersonCsvReader::Open(const std::string& path,
+                                              const PersonCsvOptions& options) {
+  auto state = std::make_unique<State>(path, options);
+  // zlib reads files that are not gzip unchanged, so one path serves both.
+  state->file = gzopen(path.c_str(), "rb");
+  if (state->file == nullptr) return Status::NotFound("cannot read " + path);
+  gzbuffer(state->file, 1 << 17);
+  return PersonCsvReader(std::move(state));
+}
+
+Status PersonCsvReader::Next(std::vector<PersonRecord>& batch, size_t max_records) {
+  constexpr size_t kReadSize = 1 << 20;
+  batch.clear();
+  State& state = *state_;
+  size_t position = 0;
+  while (batch.size() < max_records) {
+    const size_t end = state.buffer.find('\n', position);
+    if (end == std::string::npos) {
+      state.buffer.erase(0, position);
+      position = 0;
+      if (state.at_end) {
+        if (!state.buffer.empty()) {
+          CUSTOS_RETURN_IF_ERROR(state.parser.Line(state.buffer, batch));
+          state.buffer.clear();
         }
-        if (field == &PersonRecord::id) has_id = true;
-        if (IsPreviousSurnamesColumn(name) &&
-            std::none_of(
-                options.ignore_columns.begin(), options.ignore_columns.end(),
-                [](const std::string& ignored) { return IsPreviousSurnamesColumn(ignored); })) {
-          previous_surnames_column = fields_by_column.size();
-        }
-        fields_by_column.push_back(field);
+        if (batch.empty()) return state.parser.Finish();
+        return Status::Ok();
       }
-      if (!has_id) return Status::InvalidArgument(where + ": header has no rec_id or id column");
+      const size_t old_size = state.buffer.size();
+      state.buffer.resize(old_size + kReadSize);
+      const int read =
+          gzread(state.file, state.buffer.data() + old_size, static_cast<unsigned>(kReadSize));
+      if (read < 0) return Status::InvalidArgument(state.path + " is not a readable gzip file");
+      state.buffer.resize(old_size + static_cast<size_t>(read));
+      if (read == 0) state.at_end = true;
       continue;
     }
-    if (fields.size() > fields_by_column.size()) {
-      return Status::InvalidArgument(where + ": " + std::to_string(fields.size()) +
-                                     " fields, header has " +
-                                     std::to_string(fields_by_column.size()));
-    }
-    PersonRecord& record = records.emplace_back();
-    for (size_t column = 0; column < fields.size(); ++column) {
-      if (fields_by_column[column] != nullptr) {
-        record.*fields_by_column[column] = std::move(fields[column]);
-      } else if (column == previous_surnames_column) {
-        SplitPreviousSurnames(fields[column], record.previous_surnames);
-      }
-    }
-    if (record.id.empty()) return Status::InvalidArgument(where + ": empty record id");
+    CUSTOS_RETURN_IF_ERROR(
+        state.parser.Line(std::string_view(state.buffer).substr(position, end - position), batch));
+    position = end + 1;
   }
-  if (!has_header) return Status::InvalidArgument(std::string(source) + ": no header row");
-  return records;
+  state.buffer.erase(0, position);
+  return Status::Ok();
 }
 
 Result<std::string> ReadTextFile(const std::string& path) {

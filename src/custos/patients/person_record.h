@@ -12,6 +12,7 @@
 // maiden_name; several separated by '|').
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,27 @@ struct PersonCsvOptions {
 // fields than the header, or an unterminated quote.
 Result<std::vector<PersonRecord>> ParsePersonCsv(std::string_view text, std::string_view source,
                                                  const PersonCsvOptions& options = {});
+
+// Reads a person CSV file (gzip when compressed) a batch of records at a time, so a file of
+// millions of rows never has to be held whole, as text or as PersonRecords. Same rules and
+// errors as ParsePersonCsv.
+class PersonCsvReader {
+ public:
+  // kNotFound when the file cannot be opened.
+  static Result<PersonCsvReader> Open(const std::string& path,
+                                      const PersonCsvOptions& options = {});
+  PersonCsvReader(PersonCsvReader&&) noexcept;
+  PersonCsvReader& operator=(PersonCsvReader&&) noexcept;
+  ~PersonCsvReader();
+
+  // Replaces `batch` with the next records, at most `max_records`; leaves it empty at the end.
+  Status Next(std::vector<PersonRecord>& batch, size_t max_records);
+
+ private:
+  struct State;
+  explicit PersonCsvReader(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 
 // Reads and parses a file; kNotFound when it cannot be read.
 Result<std::vector<PersonRecord>> ReadPersonCsv(const std::string& path,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -139,6 +140,121 @@ TEST_F(RegistrationFixtureTest, PatientIndexWithShippedModel) {
     EXPECT_EQ(found[0].id, pair.a) << pair.b;
     EXPECT_EQ(found[0].decision, Decision::kLink) << pair.b;
     index.Upsert(*second);
+  }
+}
+
+// Linkage mode (tests/data/mpi/README.md, "Linkage-mode twins"): twins present in both lists
+// resolve to their own records; a lone twin-like pair links only when nearly every query record
+// has a partner in the index.
+class LinkageTwinFixtureTest : public ::testing::Test {
+ protected:
+  static std::vector<PersonRecord> Read(const std::string& name) {
+    auto records = ReadPersonCsv(custos::testing::TestData(name).string());
+    EXPECT_TRUE(records.ok()) << records.status().ToString();
+    return records.ok() ? std::move(records).value() : std::vector<PersonRecord>();
+  }
+  static void Append(std::vector<PersonRecord>& to, const std::vector<PersonRecord>& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  }
+  static std::uint32_t IndexOf(const std::vector<PersonRecord>& records, const std::string& id) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (records[i].id == id) return static_cast<std::uint32_t>(i);
+    }
+    ADD_FAILURE() << "no record " << id;
+    return 0;
+  }
+
+  // Links the feed and checks every expected pair of it, in the pairs and in Explain.
+  void CheckFeed(const std::string& feed, const std::vector<PersonRecord>& index,
+                 const std::vector<PersonRecord>& query) {
+    auto result = Link(index, query);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    std::map<std::pair<std::uint32_t, std::uint32_t>, Decision> decisions;
+    for (const ScoredPair& pair : result->pairs()) decisions[{pair.a, pair.b}] = pair.decision;
+    std::vector<std::string> fields;
+    auto text = ReadTextFile(custos::testing::TestData("mpi/linkage_expected.csv").string());
+    ASSERT_TRUE(text.ok());
+    size_t checked = 0;
+    size_t position = text->find('\n') + 1;  // after the header
+    while (position < text->size()) {
+      size_t end = text->find('\n', position);
+      if (end == std::string::npos) end = text->size();
+      ASSERT_TRUE(SplitCsvLine(std::string_view(*text).substr(position, end - position), fields));
+      position = end + 1;
+      if (fields.size() != 4 || fields[0] != feed) continue;
+      const std::uint32_t a = IndexOf(index, fields[1]);
+      const std::uint32_t b = IndexOf(query, fields[2]);
+      const auto it = decisions.find({a, b});
+      const Decision decision = it == decisions.end() ? Decision::kNonMatch : it->second;
+      auto explanation = result->Explain(a, b);
+      ASSERT_TRUE(explanation.ok());
+      EXPECT_EQ(explanation->decision, decision) << fields[1] << " / " << fields[2];
+      CheckOutcome({fields[1], fields[2], fields[3]}, decision, explanation->capped_by, feed);
+      ++checked;
+    }
+    EXPECT_GE(checked, 5u) << feed;
+    result_ = std::make_unique<MatchResult>(std::move(result).value());
+  }
+
+  std::unique_ptr<MatchResult> result_;
+};
+
+TEST_F(LinkageTwinFixtureTest, FeedWhereEveryoneHasAPartner) {
+  std::vector<PersonRecord> index = Read("febrl/dataset4a.csv");
+  std::vector<PersonRecord> query = Read("febrl/dataset4b.csv");
+  Append(index, Read("mpi/linkage_index.csv"));
+  Append(query, Read("mpi/linkage_query.csv"));
+  CheckFeed("full", index, query);
+  ASSERT_NE(result_, nullptr);
+  EXPECT_GT(result_->coverage(), 0.9);
+  // The crossed twins lose the assignment to each twin's own record.
+  auto crossed =
+      result_->Explain(IndexOf(index, "both-oliver-index"), IndexOf(query, "both-harriet-query"));
+  ASSERT_TRUE(crossed.ok());
+  EXPECT_EQ(crossed->capped_by, "one_to_one");
+  // The lone twin-like pair is weighed, and the weight favours one person.
+  auto lone =
+      result_->Explain(IndexOf(index, "lone-matilda-index"), IndexOf(query, "lone-beatrix-query"));
+  ASSERT_TRUE(lone.ok());
+  ASSERT_TRUE(lone->twin_log_odds.has_value());
+  EXPECT_GE(*lone->twin_log_odds, 0);
+}
+
+TEST_F(LinkageTwinFixtureTest, FeedOfMostlyNewPatients) {
+  std::vector<PersonRecord> index = Read("febrl/dataset4a.csv");
+  std::vector<PersonRecord> query = Read("febrl/dataset4b.csv");
+  query.resize(250);
+  Append(query, Read("febrl/dataset1.csv"));
+  Append(index, Read("mpi/linkage_index.csv"));
+  Append(query, Read("mpi/linkage_query.csv"));
+  CheckFeed("new_patients", index, query);
+  ASSERT_NE(result_, nullptr);
+  EXPECT_LT(result_->coverage(), 0.5);
+  auto lone =
+      result_->Explain(IndexOf(index, "lone-matilda-index"), IndexOf(query, "lone-beatrix-query"));
+  ASSERT_TRUE(lone.ok());
+  EXPECT_EQ(lone->capped_by, "possible_twin");
+  ASSERT_TRUE(lone->twin_log_odds.has_value());
+  EXPECT_LT(*lone->twin_log_odds, 0);
+}
+
+// Deduplication of the same records keeps every twin-like pair from linking, whatever the
+// coverage: the cap is unconditional there.
+TEST_F(LinkageTwinFixtureTest, DeduplicationStillCapsTwins) {
+  std::vector<PersonRecord> records = Read("febrl/dataset1.csv");
+  Append(records, Read("mpi/linkage_index.csv"));
+  Append(records, Read("mpi/linkage_query.csv"));
+  auto result = Dedupe(records);
+  ASSERT_TRUE(result.ok());
+  for (const auto& [x, y] : {std::pair{"both-oliver-index", "both-harriet-query"},
+                             std::pair{"lone-matilda-index", "lone-beatrix-query"}}) {
+    const std::uint32_t a = IndexOf(records, x);
+    const std::uint32_t b = IndexOf(records, y);
+    auto explanation = result->Explain(std::min(a, b), std::max(a, b));
+    ASSERT_TRUE(explanation.ok());
+    EXPECT_NE(explanation->decision, Decision::kLink) << x << " / " << y;
+    EXPECT_EQ(explanation->capped_by, "possible_twin") << x << " / " << y;
+    EXPECT_FALSE(explanation->twin_log_odds.has_value());
   }
 }
 
