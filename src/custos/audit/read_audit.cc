@@ -1,5 +1,7 @@
 #include "custos/audit/read_audit.h"
 
+#include <pthread.h>
+
 namespace custos::audit {
 
 Status RecordRead(storage::Database& database, AuditSink& sink, const RequestContext& context,
@@ -36,6 +38,7 @@ void AuditBatcher::Submit(std::vector<AuditEvent> events, std::function<void(Sta
 }
 
 void AuditBatcher::Run() {
+  pthread_setname_np(pthread_self(), "audit-batcher");
   std::vector<Pending> batch;
   while (true) {
     {
