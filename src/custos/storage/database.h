@@ -179,9 +179,9 @@ class Database {
   // index after bulk changes. Takes seconds on millions of rows; call it after imports.
   virtual Status RefreshStatistics() = 0;
   // A bulk load (an import) runs between these: background work that would copy what the load
-  // writes again and again (SQLite's checkpoints of its write-ahead log) waits, and EndBulkLoad
-  // does it once before returning. Loads may overlap; the last end does the work. Nothing to
-  // do on PostgreSQL.
+  // writes again and again (SQLite's checkpoints of its write-ahead log) waits, and the last
+  // EndBulkLoad of overlapping loads starts it once (without waiting for it). Nothing to do on
+  // PostgreSQL.
   virtual void BeginBulkLoad() {}
   virtual void EndBulkLoad() {}
 

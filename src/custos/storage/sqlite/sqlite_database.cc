@@ -66,8 +66,8 @@ std::string ToSqlitePlaceholders(std::string_view sql) {
 // carried) saw the pause. A passive checkpoint here blocks no reader or writer.
 //
 // During a bulk load checkpoints wait: each would copy back pages the load is about to write
-// again, and on two cores that copying took time from the load itself. The load's end copies the
-// log back once (Flush).
+// again, and on two cores that copying took time from the load itself. The load's end starts one
+// checkpoint that copies the log back once.
 class Checkpointer {
  public:
   explicit Checkpointer(std::string path) : path_(std::move(path)), thread_([this] { Run(); }) {}
@@ -99,16 +99,16 @@ class Checkpointer {
     ++paused_;
   }
 
-  // Ends a Pause; after the last one, checkpoints once and returns when that is done.
-  void ResumeAndFlush() {
-    std::unique_lock lock(mutex_);
-    if (paused_ > 0) --paused_;
-    if (paused_ > 0) return;
-    const std::uint64_t wanted = completed_ + 1;
-    flush_requested_ = true;
-    due_ = true;
+  // Ends a Pause; after the last one, a checkpoint follows at once (on the thread: the caller
+  // does not wait for the log to be copied and synced).
+  void Resume() {
+    {
+      std::lock_guard lock(mutex_);
+      if (paused_ > 0) --paused_;
+      if (paused_ > 0) return;
+      due_ = true;
+    }
     wake_.notify_one();
-    done_.wait(lock, [&] { return completed_ >= wanted || stopping_; });
   }
 
  private:
@@ -126,8 +126,6 @@ class Checkpointer {
       if (stopping_) return;
       if (paused_ > 0) continue;
       due_ = false;
-      const bool flush = flush_requested_;
-      flush_requested_ = false;
       lock.unlock();
       Checkpoint();
       if (std::chrono::steady_clock::now() >= next_optimize) {
@@ -135,10 +133,6 @@ class Checkpointer {
         next_optimize = std::chrono::steady_clock::now() + kOptimizeEvery;
       }
       lock.lock();
-      if (flush) {
-        ++completed_;
-        done_.notify_all();
-      }
     }
   }
 
@@ -176,12 +170,9 @@ class Checkpointer {
   sqlite3* db_ = nullptr;  // used by the thread only
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
-  bool due_ = false;              // GUARDED_BY(mutex_)
-  bool stopping_ = false;         // GUARDED_BY(mutex_)
-  int paused_ = 0;                // GUARDED_BY(mutex_): bulk loads running
-  bool flush_requested_ = false;  // GUARDED_BY(mutex_)
-  std::uint64_t completed_ = 0;   // GUARDED_BY(mutex_): flushes done
+  bool due_ = false;       // GUARDED_BY(mutex_)
+  bool stopping_ = false;  // GUARDED_BY(mutex_)
+  int paused_ = 0;         // GUARDED_BY(mutex_): bulk loads running
   std::thread thread_;
 };
 
@@ -487,7 +478,7 @@ class SqliteDatabase final : public Database {
     if (checkpointer_) checkpointer_->Pause();
   }
   void EndBulkLoad() override {
-    if (checkpointer_) checkpointer_->ResumeAndFlush();
+    if (checkpointer_) checkpointer_->Resume();
   }
 
   Status RefreshStatistics() override {
