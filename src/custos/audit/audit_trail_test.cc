@@ -748,5 +748,74 @@ TEST_F(AuditTrailTest, BatcherReportsAFailedBatchAndKeepsNothingOfIt) {
   EXPECT_TRUE(AllEvents().empty());
 }
 
+// Work submitted to the batcher runs inside the batch's transaction, next to plain events, and
+// its callback runs only once the batch is committed.
+TEST_F(AuditTrailTest, BatcherRunsWorkInsideTheBatchAndCallsBackAfterTheCommit) {
+  std::promise<std::pair<Status, std::int64_t>> seen;
+  std::promise<Status> plain;
+  {
+    AuditBatcher batcher(*database_, *trail_);
+    batcher.SubmitWork(
+        [&](storage::Transaction& tx) -> Status {
+          // What it reads comes from the same transaction it records in.
+          CUSTOS_ASSIGN_OR_RETURN(const std::int64_t before, AuditTrail::Length(tx));
+          CUSTOS_RETURN_IF_ERROR(
+              trail_->Record(tx, AuditEvent::For(Context(), "resource.read", "Patient", "w1")));
+          CUSTOS_ASSIGN_OR_RETURN(const std::int64_t after, AuditTrail::Length(tx));
+          return after == before + 1 ? Status::Ok() : Status::Internal("not in the transaction");
+        },
+        [&](Status status) {
+          auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
+          seen.set_value({status, *AuditTrail::Length(**tx)});
+        });
+    std::vector<AuditEvent> events;
+    events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", "p1"));
+    batcher.Submit(std::move(events), [&](Status status) { plain.set_value(status); });
+  }
+  const auto [status, length_after] = seen.get_future().get();
+  EXPECT_OK(status);
+  EXPECT_GE(length_after, 1);  // committed before the callback
+  EXPECT_OK(plain.get_future().get());
+  std::set<std::string> objects;
+  for (const auto& event : AllEvents()) objects.insert(event.object_id);
+  EXPECT_EQ(objects, (std::set<std::string>{"w1", "p1"}));
+}
+
+// A work item whose statement fails spoils the batch: nothing of it is kept, and every request
+// of the batch hears so.
+TEST_F(AuditTrailTest, BatcherFailsTheWholeBatchWhenWorkFails) {
+  std::promise<Status> work_done, plain_done;
+  {
+    AuditBatcher batcher(*database_, *trail_);
+    // Queued together: the batcher thread takes both in one batch only if it is busy, so make it
+    // busy with a first item that waits for the others to be queued.
+    std::promise<void> queued;
+    auto queued_future = queued.get_future().share();
+    batcher.SubmitWork(
+        [queued_future](storage::Transaction&) -> Status {
+          queued_future.wait();
+          return Status::Ok();
+        },
+        [](Status) {});
+    batcher.SubmitWork(
+        [&](storage::Transaction& tx) -> Status {
+          CUSTOS_RETURN_IF_ERROR(
+              trail_->Record(tx, AuditEvent::For(Context(), "resource.read", "Patient", "w1")));
+          return tx.Execute("SELECT no_such_column FROM audit_events").status();
+        },
+        [&](Status status) { work_done.set_value(status); });
+    std::vector<AuditEvent> events;
+    events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", "p1"));
+    batcher.Submit(std::move(events), [&](Status status) { plain_done.set_value(status); });
+    queued.set_value();
+  }
+  EXPECT_FALSE(work_done.get_future().get().ok());
+  EXPECT_FALSE(plain_done.get_future().get().ok());
+  for (const auto& event : AllEvents()) {
+    EXPECT_NE(event.object_id, "w1");
+    EXPECT_NE(event.object_id, "p1");
+  }
+}
+
 }  // namespace
 }  // namespace custos::audit

@@ -32,7 +32,15 @@ AuditBatcher::~AuditBatcher() {
 void AuditBatcher::Submit(std::vector<AuditEvent> events, std::function<void(Status)> done) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back({std::move(events), std::move(done)});
+    queue_.push_back({std::move(events), nullptr, std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void AuditBatcher::SubmitWork(Work work, std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({{}, std::move(work), std::move(done)});
   }
   wake_.notify_one();
 }
@@ -49,7 +57,7 @@ void AuditBatcher::Run() {
       std::size_t events = 0, taken = 0;
       while (taken < queue_.size() &&
              (taken == 0 || events + queue_[taken].events.size() <= options_.max_batch_events)) {
-        events += queue_[taken].events.size();
+        events += queue_[taken].events.size() + (queue_[taken].work ? 1 : 0);
         ++taken;
       }
       batch.assign(std::make_move_iterator(queue_.begin()),
@@ -68,7 +76,14 @@ Status AuditBatcher::Commit(std::vector<Pending>& batch) {
     for (auto& event : pending.events) events.push_back(std::move(event));
   }
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
-  CUSTOS_RETURN_IF_ERROR(sink_.RecordAll(*tx, events));
+  for (auto& pending : batch) {
+    if (pending.work) {
+      CUSTOS_RETURN_IF_ERROR(pending.work(*tx));
+    }
+  }
+  if (!events.empty()) {
+    CUSTOS_RETURN_IF_ERROR(sink_.RecordAll(*tx, events));
+  }
   return tx->Commit();
 }
 

@@ -6,6 +6,11 @@
 // ReadEvents, hands them to the AuditBatcher, and sends the response only when the batch holding
 // them has committed: the data still leaves only after its reading is on the trail, but many
 // requests share one commit (group commit).
+//
+// A read can also run inside the batch itself (SubmitWork): then it reads in the batch's
+// transaction, on the connection that writes the trail. That connection's page cache stays warm
+// (every commit of the trail empties the caches of the others), and the read needs neither a
+// transaction nor a thread of its own.
 #pragma once
 
 #include <condition_variable>
@@ -47,9 +52,18 @@ class AuditBatcher {
   // error that kept them from it (then none of them is on the trail).
   void Submit(std::vector<AuditEvent> events, std::function<void(Status)> done);
 
+  // Runs `work` on the batcher's thread inside the next batch's transaction: it reads what it
+  // needs and records its audit events there (AuditSink::Record). `done` runs after the batch
+  // commits, with the commit's outcome. An error from `work` means a statement failed, which
+  // spoils the transaction: the whole batch then fails, so outcomes that are not storage failures
+  // (a resource not found) the work must keep to itself and report as success.
+  using Work = std::function<Status(storage::Transaction&)>;
+  void SubmitWork(Work work, std::function<void(Status)> done);
+
  private:
   struct Pending {
     std::vector<AuditEvent> events;
+    Work work;  // or empty
     std::function<void(Status)> done;
   };
   void Run();

@@ -744,6 +744,59 @@ Result<StoredResource> ResourceStore::Read(const RequestContext& context, const 
   return *found;
 }
 
+Result<StoredResource> ResourceStore::ReadIn(storage::Transaction& tx,
+                                             const RequestContext& context, const std::string& type,
+                                             const std::string& id) {
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto row, tx.QueryOne("SELECT " + std::string(kResourceColumns) +
+                                " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
+                                "AND v.version = r.version WHERE r.resource_type = $1 AND "
+                                "r.id = $2",
+                            {type, id}));
+  if (!row) return Status::NotFound("no " + type + "/" + id);
+  CUSTOS_ASSIGN_OR_RETURN(StoredResource found, FromRow(*row));
+  CUSTOS_RETURN_IF_ERROR(audit_.Record(tx, EventFor(context, "resource.read", found)));
+  if (found.deleted)
+    return Status::NotFound(type + "/" + id + " was deleted").WithReason("deleted");
+  return found;
+}
+
+void ResourceStore::ReadAsync(const RequestContext& context, std::string type, std::string id,
+                              std::function<void(Result<StoredResource>)> done) {
+  if (Status allowed = auth::Require(context, auth::Permission::kClinicalRead); !allowed.ok()) {
+    done(allowed);
+    return;
+  }
+  if (read_batcher_ == nullptr) {
+    done(Read(context, type, id));
+    return;
+  }
+  struct Job {
+    RequestContext context;
+    std::string type;
+    std::string id;
+    Result<StoredResource> result = Status::Internal("not read");
+  };
+  auto job = std::make_shared<Job>(Job{context, std::move(type), std::move(id)});
+  job->context.deferred_reads = nullptr;  // its event goes into the batch's transaction
+  read_batcher_->SubmitWork(
+      [this, job](storage::Transaction& tx) -> Status {
+        job->result = ReadIn(tx, job->context, job->type, job->id);
+        // Not found is the read's answer; only a failed statement is the batch's failure.
+        const StatusCode code = job->result.status().code();
+        if (code == StatusCode::kInternal || code == StatusCode::kUnavailable)
+          return job->result.status();
+        return Status::Ok();
+      },
+      [job, done = std::move(done)](Status committed) {
+        if (!committed.ok()) {
+          done(Status::Unavailable("the audit trail could not record this read; try again"));
+          return;
+        }
+        done(std::move(job->result));
+      });
+}
+
 Result<StoredResource> ResourceStore::ReadVersion(const RequestContext& context,
                                                   const std::string& type, const std::string& id,
                                                   std::int64_t version) {

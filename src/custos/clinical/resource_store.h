@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "custos/audit/audit_sink.h"
+#include "custos/audit/read_audit.h"
 #include "custos/clinical/definitions.h"
 #include "custos/clinical/index_entries.h"
 #include "custos/clinical/index_layout.h"
@@ -102,6 +104,15 @@ class ResourceStore {
   // The current version. kNotFound (reason "deleted" for a deleted resource).
   Result<StoredResource> Read(const RequestContext& context, const std::string& type,
                               const std::string& id);
+  // Read, run in a batch of the read-audit batcher (SetReadBatcher): the read and its audit
+  // event go into one transaction with other requests' reads, and `done` is called on the
+  // batcher's thread once it has committed — with what Read would answer, or kUnavailable when
+  // the batch could not be committed (then nothing of it is on the trail, and no data is given
+  // out). Without a batcher it reads at once and calls `done` before returning.
+  void ReadAsync(const RequestContext& context, std::string type, std::string id,
+                 std::function<void(Result<StoredResource>)> done);
+  // Enables ReadAsync's batches. The batcher must outlive every ReadAsync.
+  void SetReadBatcher(audit::AuditBatcher* batcher) { read_batcher_ = batcher; }
   // One version. kNotFound when it does not exist.
   Result<StoredResource> ReadVersion(const RequestContext& context, const std::string& type,
                                      const std::string& id, std::int64_t version);
@@ -179,6 +190,9 @@ class ResourceStore {
                     const IndexEntries& entries);
   Status AuditRead(const RequestContext& context, const StoredResource& resource,
                    std::string_view action);
+  // Read inside `tx`, its audit event recorded there.
+  Result<StoredResource> ReadIn(storage::Transaction& tx, const RequestContext& context,
+                                const std::string& type, const std::string& id);
 
   storage::Database& database_;
   audit::AuditSink& audit_;
@@ -186,6 +200,7 @@ class ResourceStore {
   const Definitions& definitions_;
   Validator validator_;
   std::shared_ptr<const IndexLayout> layout_;
+  audit::AuditBatcher* read_batcher_ = nullptr;
 };
 
 // The Patient whose compartment holds a resource with these index entries: the resource itself

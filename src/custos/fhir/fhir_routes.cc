@@ -51,6 +51,26 @@ void SetLocation(Response& response, const Request& request,
                                      "/_history/" + std::to_string(resource.version));
 }
 
+// A merged-away Patient answers with the patient who replaced it, so that an old link or MRN
+// lookup lands on the living record; its own versions stay readable by vread. `stored` is what
+// was read (and audited); the survivor is read, and audited, here.
+Result<Response> FollowReplacedBy(FhirServices& s, const RequestContext& context,
+                                  const std::string& base, clinical::StoredResource stored) {
+  if (stored.resource_type != "Patient" || s.registry == nullptr ||
+      stored.json.find("replaced-by") == std::string::npos) {
+    return ResourceResponse(200, stored);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(stored.json));
+  if (patients::ReplacedBy(resource).empty()) return ResourceResponse(200, stored);
+  CUSTOS_ASSIGN_OR_RETURN(std::string survivor, s.registry->Resolve(stored.id));
+  if (survivor == stored.id) return ResourceResponse(200, stored);
+  CUSTOS_ASSIGN_OR_RETURN(stored, s.store.Read(context, "Patient", survivor));
+  Response response = ResourceResponse(200, stored);
+  response.SetHeader("Content-Location",
+                     base + "/Patient/" + survivor + "/_history/" + std::to_string(stored.version));
+  return response;
+}
+
 // If-Match: W/"3" (or "3") → 3.
 Result<std::optional<std::int64_t>> IfMatch(const Request& request) {
   std::string_view value = request.Header("if-match");
@@ -576,32 +596,35 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
         return response;
       }));
 
-  router.Add(FhirRoute(
+  // The read most clients make most often runs in the read-audit batcher's batches
+  // (ResourceStore::ReadAsync): the handler only queues it, so the I/O thread answers it
+  // without a trip to the worker pool.
+  Route read = FhirRoute(
       "GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead,
       "Read the current version of a resource",
       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
-        CUSTOS_ASSIGN_OR_RETURN(clinical::StoredResource stored,
-                                s.store.Read(context, type, std::string(request.PathParam("id"))));
-        // A merged-away Patient answers with the patient who replaced it, so that an old link
-        // or MRN lookup lands on the living record; its own versions stay readable by vread.
-        if (type == "Patient" && s.registry != nullptr &&
-            stored.json.find("replaced-by") != std::string::npos) {
-          CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(stored.json));
-          if (!patients::ReplacedBy(resource).empty()) {
-            CUSTOS_ASSIGN_OR_RETURN(std::string survivor, s.registry->Resolve(stored.id));
-            if (survivor != stored.id) {
-              CUSTOS_ASSIGN_OR_RETURN(stored, s.store.Read(context, "Patient", survivor));
-              Response response = ResourceResponse(200, stored);
-              response.SetHeader("Content-Location", Base(request) + "/Patient/" + survivor +
-                                                         "/_history/" +
-                                                         std::to_string(stored.version));
-              return response;
-            }
-          }
-        }
-        return ResourceResponse(200, stored);
-      }));
+        RequestContext later = context;
+        later.deferred_reads = nullptr;  // the request's own read events are gone by then
+        Response response;
+        response.deferred = [&s, context = std::move(later), type = std::move(type),
+                             id = std::string(request.PathParam("id")),
+                             base = Base(request)](Response::Deliver deliver) mutable {
+          s.store.ReadAsync(
+              context, type, id,
+              [&s, context, type, base,
+               deliver = std::move(deliver)](Result<clinical::StoredResource> stored) {
+                if (!stored.ok()) {
+                  deliver(stored.status());
+                  return;
+                }
+                deliver(FollowReplacedBy(s, context, base, std::move(stored).value()));
+              });
+        };
+        return response;
+      });
+  read.non_blocking = true;
+  router.Add(std::move(read));
 
   router.Add(FhirRoute(
       "PUT", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalWrite,

@@ -175,34 +175,66 @@ std::optional<Response> Api::Process(Request& request, bool may_block) {
     response = EncodeError(request, Status::Internal(error.what()));
   }
 
-  response.SetHeader("X-Request-Id", request.request_id);
-  response.SetHeader("X-Content-Type-Options", "nosniff");
-  response.SetHeader("Referrer-Policy", "no-referrer");
-  response.SetHeader("X-Frame-Options", "DENY");
-  if (route_label != "static" && response.Header("Cache-Control").empty()) {
-    response.SetHeader("Cache-Control", "no-store");
-  }
-  if (response.body.size() >= options_.gzip_min_bytes &&
-      response.Header("Content-Encoding").empty() && IsCompressible(response.content_type) &&
-      request.Header("accept-encoding").find("gzip") != std::string_view::npos) {
-    if (auto compressed = Gzip(response.body)) {
-      response.body = std::move(*compressed);
-      response.SetHeader("Content-Encoding", "gzip");
-      response.SetHeader("Vary", "Accept-Encoding");
+  // What every answer carries; a deferred answer gets it when it arrives.
+  const bool accepts_gzip =
+      request.Header("accept-encoding").find("gzip") != std::string_view::npos;
+  auto decorate = [this, accepts_gzip, is_static = route_label == "static",
+                   request_id = request.request_id](Response& out) {
+    out.SetHeader("X-Request-Id", request_id);
+    out.SetHeader("X-Content-Type-Options", "nosniff");
+    out.SetHeader("Referrer-Policy", "no-referrer");
+    out.SetHeader("X-Frame-Options", "DENY");
+    if (!is_static && out.Header("Cache-Control").empty()) {
+      out.SetHeader("Cache-Control", "no-store");
     }
+    if (out.body.size() >= options_.gzip_min_bytes && out.Header("Content-Encoding").empty() &&
+        IsCompressible(out.content_type) && accepts_gzip) {
+      if (auto compressed = Gzip(out.body)) {
+        out.body = std::move(*compressed);
+        out.SetHeader("Content-Encoding", "gzip");
+        out.SetHeader("Vary", "Accept-Encoding");
+      }
+    }
+  };
+  if (response.deferred) {
+    response.hold = [this, deferred = std::move(response.deferred), decorate, path = request.path,
+                     request_id = request.request_id](Response::Release release) mutable {
+      deferred([this, decorate, release = std::move(release), path = std::move(path),
+                request_id = std::move(request_id)](Result<Response> produced) {
+        Response out;
+        if (produced.ok()) {
+          out = std::move(produced).value();
+        } else {
+          Request failed_request;
+          failed_request.path = path;
+          failed_request.request_id = request_id;
+          out = EncodeError(failed_request, produced.status());
+        }
+        decorate(out);
+        release(std::move(out));
+      });
+    };
+    response.deferred = nullptr;
+  } else {
+    decorate(response);
   }
 
   if (!reads.events.empty()) {
     // Released only once the reads are on the audit trail; if they cannot be recorded, the
-    // client gets an error instead of the data.
+    // client gets an error instead of the data. A deferred answer is asked for after that.
     response.hold = [this, batcher = read_audit_, events = std::move(reads.events),
-                     path = request.path,
+                     then = std::move(response.hold), path = request.path,
                      request_id = request.request_id](Response::Release release) mutable {
       batcher->Submit(
-          std::move(events), [this, release = std::move(release), path = std::move(path),
-                              request_id = std::move(request_id)](Status status) {
+          std::move(events),
+          [this, release = std::move(release), then = std::move(then), path = std::move(path),
+           request_id = std::move(request_id)](Status status) mutable {
             if (status.ok()) {
-              release(std::nullopt);
+              if (then) {
+                then(std::move(release));
+              } else {
+                release(std::nullopt);
+              }
               return;
             }
             Log(LogLevel::kError, "read_audit_failed",

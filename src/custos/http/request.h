@@ -56,6 +56,12 @@ struct Response {
   // after the status line has gone out can only cut the connection, which tells the client the body
   // is incomplete.
   std::function<Result<bool>(std::string& piece)> next_piece;
+  // Set by a handler whose answer is produced later, elsewhere (a read run in a batch of the
+  // read-audit batcher): the server calls it once, without holding a thread, with a callback that
+  // must be called exactly once, from any thread, with the response or the error to answer with
+  // (encoded as a handler's error would be). Api turns it into `hold`.
+  using Deliver = std::function<void(Result<Response>)>;
+  std::function<void(Deliver)> deferred;
 
   static Response FromJson(int status, const Json& json);
   static Response NoContent();

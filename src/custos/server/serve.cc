@@ -73,6 +73,10 @@ struct Server::Parts {
   fhir::FhirServices fhir_services;
   http::MpiServices mpi_services;
   http::HttpServer listener;
+  clinical::ResourceStore& runtime_store;
+
+  // The store outlives the batcher: it must stop using it first.
+  ~Parts() { runtime_store.SetReadBatcher(nullptr); }
 
   explicit Parts(Runtime& runtime)
       : read_audit(runtime.database(), runtime.audit_trail()),
@@ -83,7 +87,8 @@ struct Server::Parts {
                       std::string(kVersion), &runtime.registry()},
         mpi_services{runtime.registry(), runtime.duplicate_queue(), runtime.merger(),
                      runtime.clock()},
-        listener(ListenerOptions(runtime.config()), api) {
+        listener(ListenerOptions(runtime.config()), api),
+        runtime_store(runtime.resources()) {
     const Config& config = runtime.config();
     services.info.version = std::string(kVersion);
     services.info.demo_mode = config.demo;
@@ -93,6 +98,7 @@ struct Server::Parts {
     services.info.idle_timeout_seconds = config.auth_idle_timeout_seconds;
     services.info.bench_routes = config.http_enable_bench_routes;
     api.SetReadAuditBatcher(&read_audit);
+    runtime.resources().SetReadBatcher(&read_audit);
     http::AddRoutes(api, services);
     fhir::AddFhirRoutes(api, fhir_services);
     http::AddMpiRoutes(api, mpi_services);
