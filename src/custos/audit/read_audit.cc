@@ -78,7 +78,7 @@ Status AuditBatcher::Commit(std::vector<Pending>& batch) {
   CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin());
   for (auto& pending : batch) {
     if (pending.work) {
-      CUSTOS_RETURN_IF_ERROR(pending.work(*tx));
+      CUSTOS_RETURN_IF_ERROR(pending.work(*tx, events));
     }
   }
   if (!events.empty()) {

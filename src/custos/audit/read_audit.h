@@ -53,11 +53,12 @@ class AuditBatcher {
   void Submit(std::vector<AuditEvent> events, std::function<void(Status)> done);
 
   // Runs `work` on the batcher's thread inside the next batch's transaction: it reads what it
-  // needs and records its audit events there (AuditSink::Record). `done` runs after the batch
-  // commits, with the commit's outcome. An error from `work` means a statement failed, which
-  // spoils the transaction: the whole batch then fails, so outcomes that are not storage failures
-  // (a resource not found) the work must keep to itself and report as success.
-  using Work = std::function<Status(storage::Transaction&)>;
+  // needs there and adds the audit events of what it read to `events`, which the batch records
+  // with the rest (one statement for all). `done` runs after the batch commits, with the
+  // commit's outcome. An error from `work` means a statement failed, which spoils the
+  // transaction: the whole batch then fails, so outcomes that are not storage failures (a
+  // resource not found) the work must keep to itself and report as success.
+  using Work = std::function<Status(storage::Transaction&, std::vector<AuditEvent>& events)>;
   void SubmitWork(Work work, std::function<void(Status)> done);
 
  private:

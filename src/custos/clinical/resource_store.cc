@@ -746,7 +746,8 @@ Result<StoredResource> ResourceStore::Read(const RequestContext& context, const 
 
 Result<StoredResource> ResourceStore::ReadIn(storage::Transaction& tx,
                                              const RequestContext& context, const std::string& type,
-                                             const std::string& id) {
+                                             const std::string& id,
+                                             std::vector<audit::AuditEvent>& events) {
   CUSTOS_ASSIGN_OR_RETURN(
       auto row, tx.QueryOne("SELECT " + std::string(kResourceColumns) +
                                 " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
@@ -755,7 +756,7 @@ Result<StoredResource> ResourceStore::ReadIn(storage::Transaction& tx,
                             {type, id}));
   if (!row) return Status::NotFound("no " + type + "/" + id);
   CUSTOS_ASSIGN_OR_RETURN(StoredResource found, FromRow(*row));
-  CUSTOS_RETURN_IF_ERROR(audit_.Record(tx, EventFor(context, "resource.read", found)));
+  events.push_back(EventFor(context, "resource.read", found));
   if (found.deleted)
     return Status::NotFound(type + "/" + id + " was deleted").WithReason("deleted");
   return found;
@@ -780,8 +781,8 @@ void ResourceStore::ReadAsync(const RequestContext& context, std::string type, s
   auto job = std::make_shared<Job>(Job{context, std::move(type), std::move(id)});
   job->context.deferred_reads = nullptr;  // its event goes into the batch's transaction
   read_batcher_->SubmitWork(
-      [this, job](storage::Transaction& tx) -> Status {
-        job->result = ReadIn(tx, job->context, job->type, job->id);
+      [this, job](storage::Transaction& tx, std::vector<audit::AuditEvent>& events) -> Status {
+        job->result = ReadIn(tx, job->context, job->type, job->id, events);
         // Not found is the read's answer; only a failed statement is the batch's failure.
         const StatusCode code = job->result.status().code();
         if (code == StatusCode::kInternal || code == StatusCode::kUnavailable)

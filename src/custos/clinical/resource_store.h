@@ -190,9 +190,10 @@ class ResourceStore {
                     const IndexEntries& entries);
   Status AuditRead(const RequestContext& context, const StoredResource& resource,
                    std::string_view action);
-  // Read inside `tx`, its audit event recorded there.
+  // Read inside `tx`; its audit event goes to `events`, for the caller to record in `tx`.
   Result<StoredResource> ReadIn(storage::Transaction& tx, const RequestContext& context,
-                                const std::string& type, const std::string& id);
+                                const std::string& type, const std::string& id,
+                                std::vector<audit::AuditEvent>& events);
 
   storage::Database& database_;
   audit::AuditSink& audit_;
