@@ -37,8 +37,14 @@ bench_serve() {
   "$CUSTOS" serve --data-dir "$data" "${db_flag[@]}" --http-port 0 --log-level warn \
     ${SERVER_FLAGS:-} >"$data/out" 2>"$data/err" &
   server_pid=$!
-  for _ in $(seq 100); do grep -q listening "$data/out" 2>/dev/null && break; sleep 0.1; done
+  # Up to five minutes: with a million patients the server first loads the patient index.
+  for _ in $(seq 3000); do
+    grep -q listening "$data/out" 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$data/err" >&2; echo "server exited" >&2; return 1; }
+    sleep 0.1
+  done
   port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$data/out" | grep -o '[0-9]*$')
+  [ -n "$port" ] || { echo "server not listening after 5 minutes" >&2; return 1; }
 }
 
 bench_login() {

@@ -139,6 +139,10 @@ TEST_P(MpiTest, SearchBeforeCreateWarnsAndCreatingAnywayIsAuditedAndQueued) {
   for (const auto& field : candidates[0]["fields"]) fields.insert(field["field"]);
   EXPECT_TRUE(fields.count("given_name")) << candidates[0].dump();
   EXPECT_TRUE(fields.count("date_of_birth"));
+  // Showing William to the registrar is an audited read of his record.
+  Json shown = AuditEvents("action=patient.match&patient=" + william_id);
+  ASSERT_EQ(shown.size(), 1u) << shown.dump();
+  EXPECT_EQ(shown[0]["actor_name"], "registrar");
 
   // Registering Bill is refused until the registrar confirms a new person; nothing is stored.
   const HttpResult warned = Register(bill);
@@ -147,6 +151,8 @@ TEST_P(MpiTest, SearchBeforeCreateWarnsAndCreatingAnywayIsAuditedAndQueued) {
   EXPECT_EQ(warned.ErrorField(), "confirm_new_person");
   EXPECT_EQ(warned.JsonBody()["candidates"][0]["patient_id"], william_id);
   EXPECT_EQ(PatientCount(), 1);
+  // The warning showed William again: audited too, although nothing was registered.
+  EXPECT_EQ(AuditEvents("action=patient.match&patient=" + william_id).size(), 2u);
 
   const std::string bill_id = RegisterNew(bill);
   ASSERT_FALSE(bill_id.empty());
@@ -356,6 +362,10 @@ TEST_P(MpiTest, PatientMatchAndTheDuplicateRateReport) {
   EXPECT_EQ(bundle["entry"][0]["search"]["mode"], "match");
   EXPECT_GT(bundle["entry"][0]["search"]["score"].get<double>(), 0.9);
   EXPECT_EQ(bundle["entry"][0]["search"]["extension"][0]["valueCode"], "certain");
+  // The candidate returned is an audited read, with its score.
+  const Json shown = AuditEvents("action=patient.match&patient=" + william);
+  ASSERT_EQ(shown.size(), 1u) << shown.dump();
+  EXPECT_EQ(shown[0]["actor_name"], "registrar");
 
   RegisterNew(Registration("Bill", "Smith"));
   const HttpResult report = client_->Get("/api/v1/mpi/report?months=3", analyst_);

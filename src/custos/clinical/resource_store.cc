@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
 #include <set>
 #include <tuple>
 
@@ -796,6 +797,40 @@ void ResourceStore::ReadAsync(const RequestContext& context, std::string type, s
         }
         done(std::move(job->result));
       });
+}
+
+Status ResourceStore::RunAuditedRead(const RequestContext& context, const AuditedRead& read) {
+  if (read_batcher_ == nullptr) {
+    std::vector<audit::AuditEvent> events;
+    {
+      CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
+      CUSTOS_RETURN_IF_ERROR(read(*tx, events));
+    }
+    return audit::RecordRead(database_, audit_, context, std::move(events));
+  }
+  Status read_status = Status::Internal("not read");
+  std::promise<Status> committed;
+  read_batcher_->SubmitWork(
+      [&read, &read_status](storage::Transaction& tx,
+                            std::vector<audit::AuditEvent>& events) -> Status {
+        // Events are added only by a read that succeeds; a failed one keeps its error to
+        // itself unless a statement failed, which spoils the batch's transaction.
+        std::vector<audit::AuditEvent> mine;
+        read_status = read(tx, mine);
+        if (read_status.ok()) {
+          for (auto& event : mine) events.push_back(std::move(event));
+          return Status::Ok();
+        }
+        const StatusCode code = read_status.code();
+        return code == StatusCode::kInternal || code == StatusCode::kUnavailable ? read_status
+                                                                                  : Status::Ok();
+      },
+      [&committed](Status status) { committed.set_value(std::move(status)); });
+  const Status status = committed.get_future().get();
+  if (!read_status.ok()) return read_status;
+  if (!status.ok())
+    return Status::Unavailable("the audit trail could not record this read; try again");
+  return Status::Ok();
 }
 
 Result<StoredResource> ResourceStore::ReadVersion(const RequestContext& context,

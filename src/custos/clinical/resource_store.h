@@ -111,6 +111,16 @@ class ResourceStore {
   // out). Without a batcher it reads at once and calls `done` before returning.
   void ReadAsync(const RequestContext& context, std::string type, std::string id,
                  std::function<void(Result<StoredResource>)> done);
+  // Runs `read` in a transaction that sees the current record, and records the audit events it
+  // adds to `events` before returning: inside a batch of the read-audit batcher when there is
+  // one (warm page cache, shared commit; `read` then runs on the batcher's thread while this
+  // one waits), else in a read transaction of its own with the events going the way of
+  // audit::RecordRead. `read`'s own error is returned and nothing it read may be given out;
+  // kUnavailable when the events could not be committed. For callers that read several
+  // resources of their own choosing (Patient/$match) and block anyway.
+  using AuditedRead =
+      std::function<Status(storage::Transaction&, std::vector<audit::AuditEvent>& events)>;
+  Status RunAuditedRead(const RequestContext& context, const AuditedRead& read);
   // Enables ReadAsync's batches. The batcher must outlive every ReadAsync.
   void SetReadBatcher(audit::AuditBatcher* batcher) { read_batcher_ = batcher; }
   // One version. kNotFound when it does not exist.

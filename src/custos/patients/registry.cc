@@ -29,15 +29,6 @@ std::int64_t SteadyMicros() {
 
 bool Indexable(const Json& patient) { return ReplacedBy(patient).empty(); }
 
-std::string Placeholders(size_t first, size_t count) {
-  std::string text;
-  for (size_t i = 0; i < count; ++i) {
-    if (i > 0) text += ", ";
-    text += "$" + std::to_string(first + i);
-  }
-  return text;
-}
-
 }  // namespace
 
 Json ExplanationFieldsJson(const PairExplanation& explanation) {
@@ -68,40 +59,23 @@ RequestContext WithClinicalWrite(const RequestContext& context) {
 
 Result<std::vector<std::pair<std::string, Json>>> ReadPatients(
     storage::Transaction& tx, const std::vector<std::string>& ids) {
+  // One primary-key lookup per id with the same statement: `id IN (…)` would build a temporary
+  // B-tree of the list for every call, which cost more than the lookups themselves.
+  const std::string sql = "SELECT " + std::string(clinical::kContentColumns) +
+                          " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
+                          "v.version = r.version WHERE r.resource_type = 'Patient' AND r.id = $1 "
+                          "AND r.deleted = 0";
   std::vector<std::pair<std::string, Json>> patients;
-  if (ids.empty()) return patients;
-  storage::Params params;
-  for (const auto& id : ids) params.emplace_back(id);
-  Status parse_error;
-  CUSTOS_RETURN_IF_ERROR(tx.Query(
-      "SELECT r.id, " + std::string(clinical::kContentColumns) +
-          " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
-          "v.version = r.version WHERE r.resource_type = 'Patient' AND r.deleted = 0 AND r.id IN "
-          "(" +
-          Placeholders(1, ids.size()) + ")",
-      params, [&](const storage::Row& row) {
-        auto text = clinical::ContentFromRow(row, 1);
-        auto parsed = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
-        if (!parsed.ok()) {
-          parse_error = Status::Internal("stored Patient/" + row.String(0) + " is not JSON");
-          return false;
-        }
-        patients.emplace_back(row.String(0), std::move(*parsed));
-        return true;
-      }));
-  CUSTOS_RETURN_IF_ERROR(parse_error);
-  // In the order asked for.
-  std::vector<std::pair<std::string, Json>> ordered;
-  ordered.reserve(patients.size());
+  patients.reserve(ids.size());
   for (const auto& id : ids) {
-    for (auto& patient : patients) {
-      if (patient.first == id) {
-        ordered.push_back(std::move(patient));
-        break;
-      }
-    }
+    CUSTOS_ASSIGN_OR_RETURN(auto row, tx.QueryOne(sql, {id}));
+    if (!row) continue;
+    auto text = clinical::ContentFromRow(*row, 0);
+    auto parsed = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
+    if (!parsed.ok()) return Status::Internal("stored Patient/" + id + " is not JSON");
+    patients.emplace_back(id, std::move(*parsed));
   }
-  return ordered;
+  return patients;
 }
 
 Registry::Registry(storage::Database& database, audit::AuditSink& audit, const Clock& clock,
@@ -176,24 +150,38 @@ void Registry::Reindex(const std::string& patient_id, const Json& patient) {
   }
 }
 
-Result<std::vector<MatchCandidate>> Registry::FindCandidates(const PersonRecord& person,
+Result<std::vector<MatchCandidate>> Registry::FindCandidates(const RequestContext& context,
+                                                             const PersonRecord& person,
                                                              size_t limit) {
   if (SteadyMicros() - last_catch_up_us_ > kCatchUpIntervalUs) {
     CUSTOS_RETURN_IF_ERROR(CatchUp());
   }
   std::vector<IndexCandidate> found = index_->Search(person, limit);
+  std::vector<MatchCandidate> candidates;
+  if (found.empty()) return candidates;
   std::vector<std::string> ids;
   for (const auto& candidate : found) ids.push_back(candidate.id);
-  CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));
-  CUSTOS_ASSIGN_OR_RETURN(auto patients, ReadPatients(*tx, ids));
-  std::vector<MatchCandidate> candidates;
-  for (auto& candidate : found) {
-    for (const auto& [id, patient] : patients) {
-      if (id != candidate.id) continue;
-      candidates.push_back({std::move(candidate), PatientSummaryJson(id, patient), patient});
-      break;
-    }
-  }
+  // Every patient shown is an audited read, committed before the candidates leave.
+  CUSTOS_RETURN_IF_ERROR(store_.RunAuditedRead(
+      context, [&](storage::Transaction& tx, std::vector<audit::AuditEvent>& events) -> Status {
+        CUSTOS_ASSIGN_OR_RETURN(auto patients, ReadPatients(tx, ids));
+        candidates.clear();
+        for (auto& candidate : found) {
+          for (auto& [id, patient] : patients) {
+            if (id != candidate.id) continue;
+            audit::AuditEvent event =
+                audit::AuditEvent::For(context, "patient.match", "Patient", candidate.id);
+            event.WithPatient(candidate.id)
+                .WithDetails({{"score", candidate.score},
+                              {"decision", DecisionName(candidate.decision)}});
+            events.push_back(std::move(event));
+            Json summary = PatientSummaryJson(id, patient);
+            candidates.push_back({std::move(candidate), std::move(summary), std::move(patient)});
+            break;
+          }
+        }
+        return Status::Ok();
+      }));
   return candidates;
 }
 
@@ -207,20 +195,7 @@ Result<std::vector<MatchCandidate>> Registry::MatchPerson(const RequestContext& 
                                                           const PersonRecord& person,
                                                           size_t limit) {
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, Permission::kPatientsRead));
-  CUSTOS_ASSIGN_OR_RETURN(auto candidates, FindCandidates(person, limit));
-  if (!candidates.empty()) {
-    std::vector<audit::AuditEvent> events;
-    for (const auto& candidate : candidates) {
-      audit::AuditEvent event =
-          audit::AuditEvent::For(context, "patient.match", "Patient", candidate.match.id);
-      event.WithPatient(candidate.match.id)
-          .WithDetails({{"score", candidate.match.score},
-                        {"decision", DecisionName(candidate.match.decision)}});
-      events.push_back(std::move(event));
-    }
-    CUSTOS_RETURN_IF_ERROR(audit::RecordRead(database_, audit_, context, std::move(events)));
-  }
-  return candidates;
+  return FindCandidates(context, person, limit);
 }
 
 Result<std::string> Registry::NextMrn(storage::Transaction& tx, const std::string& facility) {
@@ -246,7 +221,7 @@ Result<RegistrationResult> Registry::Register(const RequestContext& context,
   CUSTOS_RETURN_IF_ERROR(auth::Require(context, Permission::kPatientsRegister));
   RegistrationResult result;
   CUSTOS_ASSIGN_OR_RETURN(result.candidates,
-                          FindCandidates(PersonFromRegistration(registration), 10));
+                          FindCandidates(context, PersonFromRegistration(registration), 10));
   if (!result.candidates.empty() && !registration.confirm_new_person) return result;
 
   const RequestContext writer = WithClinicalWrite(context);

@@ -94,7 +94,9 @@ class Registry {
 
  private:
   Status CatchUpSince(const std::string& since, Timestamp started);
-  Result<std::vector<MatchCandidate>> FindCandidates(const PersonRecord& person, size_t limit);
+  // The index's candidates with their current Patients; each one found is an audited read.
+  Result<std::vector<MatchCandidate>> FindCandidates(const RequestContext& context,
+                                                     const PersonRecord& person, size_t limit);
   Result<std::string> NextMrn(storage::Transaction& tx, const std::string& facility);
 
   storage::Database& database_;
