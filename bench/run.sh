@@ -35,3 +35,13 @@ echo "== The issue 3 figures on PostgreSQL (durable settings)"
 for script in fhir_import.sh fhir_read.sh fhir_search.sh fhir_everything.sh; do
   PG_DURABLE=1 tests/with_postgres.sh bash -c "DATABASE=\$CUSTOS_TEST_POSTGRES_URL bench/$script"
 done
+
+echo "== Master patient index: custos mpi evaluate on FEBRL and dsgen (issue 4)"
+bench/mpi_dedupe.sh
+
+echo "== Intake search in process with 1,000,000 patients indexed (issue 4)"
+"$BUILD/bench/mpi_index_bench"
+
+echo "== Intake search through the API: POST /fhir/Patient/\$match with 1,000,000 patients (issue 4)"
+bench/mpi_intake.sh
+PG_DURABLE=1 tests/with_postgres.sh bash -c "DATABASE=\$CUSTOS_TEST_POSTGRES_URL bench/mpi_intake.sh"

@@ -769,7 +769,7 @@ void ResourceStore::ReadAsync(const RequestContext& context, std::string type, s
     done(allowed);
     return;
   }
-  if (read_batcher_ == nullptr) {
+  if (!ReadsInBatches()) {
     done(Read(context, type, id));
     return;
   }
@@ -800,7 +800,7 @@ void ResourceStore::ReadAsync(const RequestContext& context, std::string type, s
 }
 
 Status ResourceStore::RunAuditedRead(const RequestContext& context, const AuditedRead& read) {
-  if (read_batcher_ == nullptr) {
+  if (!ReadsInBatches()) {
     std::vector<audit::AuditEvent> events;
     {
       CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));

@@ -104,17 +104,17 @@ class ResourceStore {
   // The current version. kNotFound (reason "deleted" for a deleted resource).
   Result<StoredResource> Read(const RequestContext& context, const std::string& type,
                               const std::string& id);
-  // Read, run in a batch of the read-audit batcher (SetReadBatcher): the read and its audit
+  // Read, run in a batch of the read-audit batcher (ReadsInBatches): the read and its audit
   // event go into one transaction with other requests' reads, and `done` is called on the
   // batcher's thread once it has committed — with what Read would answer, or kUnavailable when
   // the batch could not be committed (then nothing of it is on the trail, and no data is given
-  // out). Without a batcher it reads at once and calls `done` before returning.
+  // out). Otherwise it reads at once (blocking) and calls `done` before returning.
   void ReadAsync(const RequestContext& context, std::string type, std::string id,
                  std::function<void(Result<StoredResource>)> done);
   // Runs `read` in a transaction that sees the current record, and records the audit events it
   // adds to `events` before returning: inside a batch of the read-audit batcher when there is
-  // one (warm page cache, shared commit; `read` then runs on the batcher's thread while this
-  // one waits), else in a read transaction of its own with the events going the way of
+  // one and ReadsInBatches (warm page cache, shared commit; `read` then runs on the batcher's
+  // thread while this one waits), else in a read transaction of its own with the events going the way of
   // audit::RecordRead. `read`'s own error is returned and nothing it read may be given out;
   // kUnavailable when the events could not be committed. For callers that read several
   // resources of their own choosing (Patient/$match) and block anyway.
@@ -123,6 +123,13 @@ class ResourceStore {
   Status RunAuditedRead(const RequestContext& context, const AuditedRead& read);
   // Enables ReadAsync's batches. The batcher must outlive every ReadAsync.
   void SetReadBatcher(audit::AuditBatcher* batcher) { read_batcher_ = batcher; }
+  // Whether reads run inside the batcher's batches. Only on SQLite: there the batch's connection
+  // has the one warm page cache and a read costs microseconds; on PostgreSQL every statement is a
+  // round trip to another process, and one thread making them all would queue every reader
+  // behind the others (reads there run on the worker threads, only their events are batched).
+  bool ReadsInBatches() const {
+    return read_batcher_ != nullptr && database_.backend() == storage::Backend::kSqlite;
+  }
   // One version. kNotFound when it does not exist.
   Result<StoredResource> ReadVersion(const RequestContext& context, const std::string& type,
                                      const std::string& id, std::int64_t version);

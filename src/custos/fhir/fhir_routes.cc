@@ -596,12 +596,12 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
         return response;
       }));
 
-  // The read most clients make most often runs in the read-audit batcher's batches
-  // (ResourceStore::ReadAsync): the handler only queues it, so the I/O thread answers it
-  // without a trip to the worker pool.
+  // The read most clients make most often runs in the read-audit batcher's batches where the
+  // store does that (ResourceStore::ReadsInBatches, SQLite): the handler only queues it, so the
+  // I/O thread answers it without a trip to the worker pool. Elsewhere it reads on a worker.
+  constexpr const char* kReadSummary = "Read the current version of a resource";
   Route read = FhirRoute(
-      "GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead,
-      "Read the current version of a resource",
+      "GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead, kReadSummary,
       [&s](const Request& request, const RequestContext& context) -> Result<Response> {
         CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
         RequestContext later = context;
@@ -623,7 +623,20 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
         };
         return response;
       });
-  read.non_blocking = true;
+  if (s.store.ReadsInBatches()) {
+    read.non_blocking = true;
+  } else {
+    read = FhirRoute("GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead,
+                     kReadSummary,
+                     [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+                       CUSTOS_ASSIGN_OR_RETURN(std::string type,
+                                               KnownType(s.store, request.PathParam("type")));
+                       CUSTOS_ASSIGN_OR_RETURN(
+                           clinical::StoredResource stored,
+                           s.store.Read(context, type, std::string(request.PathParam("id"))));
+                       return FollowReplacedBy(s, context, Base(request), std::move(stored));
+                     });
+  }
   router.Add(std::move(read));
 
   router.Add(FhirRoute(
