@@ -223,6 +223,10 @@ TEST_F(CliTest, EveryCommandAnswersHelp) {
       {"audit", "verify"},
       {"audit", "export"},
       {"audit", "pubkey"},
+      {"mpi"},
+      {"mpi", "dedupe"},
+      {"mpi", "evaluate"},
+      {"mpi", "train"},
       {"version"},
   };
   for (auto args : commands) {
@@ -494,6 +498,68 @@ TEST_F(CliTest, AuditExportToStandardOutput) {
   const Outcome exported = RunOk({"audit", "export"});
   EXPECT_TRUE(exported.out.starts_with("sequence,")) << exported.out.substr(0, 100);
   EXPECT_EQ(std::count(exported.out.begin(), exported.out.end(), '\n'), events + 1);
+}
+
+// `custos mpi dedupe` without --records matches the registry's Patients and puts what it finds
+// in the duplicate work queue, once; --dry-run only reports.
+TEST_F(CliTest, MpiDedupeOfTheRegistryFillsTheDuplicateQueueOnce) {
+  RunOk({"init"});
+  const std::string patients = dir_.File("patients.ndjson");
+  {
+    std::ofstream out(patients);
+    auto patient = [&](const std::string& id, const std::string& given,
+                       const std::string& family, const std::string& birth_date,
+                       const std::string& ssn) {
+      out << R"({"resourceType":"Patient","id":")" << id << R"(","name":[{"family":")" << family
+          << R"(","given":[")" << given << R"("]}],"gender":"female","birthDate":")"
+          << birth_date
+          << R"(","identifier":[{"system":"http://hl7.org/fhir/sid/us-ssn","value":")" << ssn
+          << R"("}],"address":[{"line":["12 Elm Street"],"city":"Springfield","postalCode":"01101"}]})"
+          << "\n";
+    };
+    patient("p1", "Margaret", "Okafor", "1961-04-09", "219-45-6781");
+    patient("p2", "Maggie", "Okafor", "1961-04-09", "219-45-6781");  // the same woman again
+    patient("p3", "Dorothy", "Lindqvist", "1990-11-23", "318-27-4410");
+  }
+  RunOk({"import", "fhir", patients});
+
+  const Outcome dry = RunOk({"mpi", "dedupe", "--dry-run", "--out", dir_.File("dry.csv")});
+  EXPECT_EQ(dry.err.find("queued="), std::string::npos) << dry.err;
+  const std::string pairs = ReadFile(dir_.File("dry.csv"));
+  EXPECT_NE(pairs.find("p1,p2,"), std::string::npos) << pairs;
+  EXPECT_EQ(pairs.find("p3"), std::string::npos) << pairs;
+
+  const Outcome first = RunOk({"mpi", "dedupe"});
+  EXPECT_NE(first.err.find("records=3 "), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("queued=1 "), std::string::npos) << first.err;
+  // A second run finds the same pair and leaves the queue as it is.
+  const Outcome second = RunOk({"mpi", "dedupe"});
+  EXPECT_NE(second.err.find("queued=0 "), std::string::npos) << second.err;
+
+  // The queue holds the pair, proposed by the batch run, and the run is on the audit trail.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((DataDir() + "/custos.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                            nullptr),
+            SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* statement = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr), SQLITE_OK) << sql;
+    int value = -1;
+    if (sqlite3_step(statement) == SQLITE_ROW) value = sqlite3_column_int(statement, 0);
+    sqlite3_finalize(statement);
+    return value;
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM mpi_pairs WHERE patient_a = 'p1' AND patient_b = 'p2' "
+                  "AND status = 'open' AND source = 'batch'"),
+            1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM mpi_pairs"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM audit_events WHERE action = 'mpi.batch.propose'"), 2);
+  sqlite3_close(db);
+
+  // A file needs somewhere to write its pairs.
+  const Outcome no_out = Run({"mpi", "dedupe", "--records", patients});
+  EXPECT_EQ(no_out.exit_code, 2) << no_out.err;
+  EXPECT_NE(no_out.err.find("--out"), std::string::npos) << no_out.err;
 }
 
 TEST_F(CliTest, MigrateReportsTheSchemaVersion) {

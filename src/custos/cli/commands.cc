@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,12 +16,15 @@
 #include "custos/patients/evaluation.h"
 #include "custos/patients/matcher.h"
 #include "custos/patients/patient_index.h"
+#include "custos/patients/registry.h"
 #include "custos/server/runtime.h"
 #include "custos/storage/migrations.h"
 
 namespace custos::cli {
 
 namespace {
+
+using namespace std::chrono_literals;
 
 constexpr int kExitOk = 0;
 constexpr int kExitCheckFailed = 1;
@@ -74,6 +79,39 @@ RequestContext OperatorContext() {
   const char* user = std::getenv("USER");
   return RequestContext::System(std::string("cli:") + (user ? user : "operator"), "cli");
 }
+
+// A progress bar on stderr for long commands: redrawn in place on a terminal, one line every five
+// seconds otherwise (logs of scheduled jobs).
+class ProgressBar {
+ public:
+  ProgressBar() : tty_(::isatty(STDERR_FILENO) != 0), start_(Clock::now()), drawn_(start_ - 1h) {}
+
+  // `done` is the share finished (0 to 1); `detail` says what (counts, rates).
+  void Show(double done, std::string_view detail, bool force = false) {
+    const auto now = Clock::now();
+    if (!force && now - drawn_ < (tty_ ? 200ms : 5s)) return;
+    drawn_ = now;
+    done = std::clamp(done, 0.0, 1.0);
+    const double seconds = Seconds();
+    const double eta = done > 0 ? seconds * (1 - done) / done : 0;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(done * kWidth);
+    std::cerr << (tty_ ? "\r" : "") << "[" << std::string(static_cast<size_t>(filled), '=')
+              << std::string(static_cast<size_t>(kWidth - filled), ' ') << "] " << detail
+              << ", ETA " << static_cast<int>(eta) << " s" << (tty_ ? "  " : "\n") << std::flush;
+  }
+  // Ends the bar's line on a terminal.
+  void Finish() const {
+    if (tty_) std::cerr << "\n";
+  }
+  double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool tty_;
+  Clock::time_point start_;
+  Clock::time_point drawn_;
+};
 
 int Fail(const Status& status) {
   std::cerr << "custos: " << status.message();
@@ -586,9 +624,7 @@ int Main(int argc, char** argv) {
                                 (*runtime)->audit_trail());
     clinical::ImportStats stats;
     const RequestContext context = OperatorContext();
-    const bool tty = ::isatty(STDERR_FILENO);
-    const auto start = std::chrono::steady_clock::now();
-    auto last_draw = start - std::chrono::seconds(1);
+    ProgressBar bar;
     std::vector<std::string> paths;
     std::vector<std::uintmax_t> sizes;
     for (const auto& file : files) {
@@ -599,64 +635,83 @@ int Main(int argc, char** argv) {
     const Status imported = importer.ImportFiles(
         context, paths, stats, [&](size_t done, const clinical::ImportStats& so_far) {
           done_bytes += sizes[done - 1];
-          const auto now = std::chrono::steady_clock::now();
-          if (now - last_draw < std::chrono::milliseconds(tty ? 200 : 5000) && done != paths.size())
-            return;
-          last_draw = now;
-          const double seconds = std::chrono::duration<double>(now - start).count();
-          const double fraction =
-              total_bytes ? static_cast<double>(done_bytes) / static_cast<double>(total_bytes) : 1;
-          const double eta = fraction > 0 ? seconds * (1 - fraction) / fraction : 0;
-          const int width = 30;
-          const int filled = static_cast<int>(fraction * width);
-          std::cerr << (tty ? "\r" : "") << "[" << std::string(static_cast<size_t>(filled), '=')
-                    << std::string(static_cast<size_t>(width - filled), ' ') << "] " << done << "/"
-                    << paths.size() << " files, " << so_far.resources << " resources, "
-                    << static_cast<std::int64_t>(
-                           seconds > 0 ? static_cast<double>(so_far.resources) / seconds : 0)
-                    << "/s, ETA " << static_cast<int>(eta) << " s" << (tty ? "  " : "\n")
-                    << std::flush;
+          const double seconds = bar.Seconds();
+          bar.Show(total_bytes ? static_cast<double>(done_bytes) / static_cast<double>(total_bytes)
+                               : 1,
+                   std::to_string(done) + "/" + std::to_string(paths.size()) + " files, " +
+                       std::to_string(so_far.resources) + " resources, " +
+                       std::to_string(static_cast<std::int64_t>(
+                           seconds > 0 ? static_cast<double>(so_far.resources) / seconds : 0)) +
+                       "/s",
+                   done == paths.size());
         });
+    bar.Finish();
     if (!imported.ok()) {
-      if (tty) std::cerr << "\n";
       exit_code = Fail(imported);
       return;
     }
-    if (tty) std::cerr << "\n";
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = bar.Seconds();
     std::cerr << stats.files << " files, " << stats.bundles << " bundles, " << stats.duplicates
               << " repeated organisations/practitioners/locations kept once\n";
     std::cout << "imported " << stats.resources << " resources in " << seconds << " s" << std::endl;
     exit_code = Checkpoint(**runtime);
   });
 
-  // mpi … (batch matching of person lists; needs no database or data folder)
+  // mpi … (batch matching of person lists from CSV files, or of the registry's Patients)
   CLI::App* mpi_command =
       app.add_subcommand("mpi", "Master patient index: find duplicate or matching person records");
   mpi_command->require_subcommand(1);
   std::string mpi_records, mpi_link_to, mpi_out, mpi_truth;
   std::vector<std::string> mpi_ignored_columns;
   bool mpi_link_possible_twins = false;
-  auto add_mpi_inputs = [&](CLI::App& command) {
-    command.add_option("--records", mpi_records, "Person records CSV (FEBRL layout)")->required();
+  auto add_mpi_inputs = [&](CLI::App& command, bool records_required) {
+    CLI::Option* records =
+        command.add_option("--records", mpi_records,
+                           records_required ? "Person records CSV (FEBRL layout)"
+                                            : "Person records CSV (FEBRL layout); without it, "
+                                              "the registry's Patients (--data-dir, --database)");
+    if (records_required) records->required();
     command.add_option("--ignore-column", mpi_ignored_columns,
                        "Treat this column as missing in every row (repeatable)");
     command.add_flag("--link-possible-twins", mpi_link_possible_twins,
                      "Let pairs that look like twins (different given names, same surname, birth "
                      "date and address, no agreeing SSN) be linked instead of sent to review");
   };
+  std::unique_ptr<server::Runtime> mpi_runtime;  // registry runs only
   // Runs the engine: deduplication, or linkage of --records against --link-to. The files are
-  // streamed and only each row's id is kept besides its prepared record (`ids`, `other_ids`).
-  auto run_mpi = [&](std::vector<std::string>& ids,
-                     std::vector<std::string>& other_ids) -> Result<patients::MatchResult> {
+  // streamed and only each row's id is kept besides its prepared record (`ids`, `other_ids`);
+  // without --records the registry's Patients are read from mpi_runtime's database instead.
+  auto run_mpi = [&](std::vector<std::string>& ids, std::vector<std::string>& other_ids,
+                     ProgressBar* bar) -> Result<patients::MatchResult> {
     const patients::PersonCsvOptions csv{.ignore_columns = mpi_ignored_columns};
     patients::MatchOptions options;
     options.review_possible_twins = !mpi_link_possible_twins;
     const patients::NicknameTable& nicknames = patients::NicknameTable::Default();
-    CUSTOS_ASSIGN_OR_RETURN(patients::PreparedList records,
-                            patients::ReadPreparedCsv(mpi_records, csv, nicknames));
+    patients::PreparedList records;
+    if (mpi_records.empty()) {
+      // Reading takes about a fifth of a registry run; matching the rest.
+      CUSTOS_ASSIGN_OR_RETURN(
+          records, patients::ReadRegistryPrepared(
+                       mpi_runtime->database(), [&](size_t read, size_t total) {
+                         if (bar == nullptr) return;
+                         bar->Show(total ? 0.2 * static_cast<double>(read) /
+                                               static_cast<double>(total)
+                                         : 0.2,
+                                   "reading the registry: " + std::to_string(read) + " of " +
+                                       std::to_string(total) + " patients");
+                       }));
+    } else {
+      CUSTOS_ASSIGN_OR_RETURN(records, patients::ReadPreparedCsv(mpi_records, csv, nicknames));
+    }
     ids = std::move(records.ids);
+    const double start = mpi_records.empty() ? 0.2 : 0;
+    const size_t count = ids.size();
+    if (bar != nullptr) {
+      options.progress = [bar, start, count](std::string_view stage, double done) {
+        bar->Show(start + (1 - start) * done,
+                  std::string(stage) + " " + std::to_string(count) + " records", done >= 1);
+      };
+    }
     if (mpi_link_to.empty()) return patients::DedupePrepared(std::move(records.records), options);
     CUSTOS_ASSIGN_OR_RETURN(patients::PreparedList others,
                             patients::ReadPreparedCsv(mpi_link_to, csv, nicknames));
@@ -665,35 +720,63 @@ int Main(int argc, char** argv) {
   };
 
   CLI::App* mpi_dedupe = mpi_command->add_subcommand(
-      "dedupe", "Write the pairs of records that are (or may be) the same person");
-  add_mpi_inputs(*mpi_dedupe);
-  mpi_dedupe->add_option("--out", mpi_out, "Pairs CSV: id_a,id_b,score,decision")->required();
+      "dedupe",
+      "Find the pairs of records that are (or may be) the same person: in a CSV file, or in the "
+      "registry (then they go to the duplicate work queue)");
+  add_mpi_inputs(*mpi_dedupe, false);
+  CommonOptions mpi_registry_options;
+  AddCommonOptions(*mpi_dedupe, mpi_registry_options);
+  bool mpi_dry_run = false;
+  mpi_dedupe->add_flag("--dry-run", mpi_dry_run,
+                       "Registry only: report the pairs but put none in the duplicate queue");
+  mpi_dedupe->add_option("--out", mpi_out,
+                         "Pairs CSV: id_a,id_b,score,decision (needed with --records)");
   mpi_dedupe->add_option("--link-to", mpi_link_to,
                          "Link --records against these records instead of deduplicating");
   std::string mpi_clusters;
   mpi_dedupe->add_option("--clusters", mpi_clusters,
                          "Also write rec_id,cluster_id: connected components of the links");
   mpi_dedupe->callback([&] {
-    const auto start = std::chrono::steady_clock::now();
+    const bool registry = mpi_records.empty();
+    if (!registry && mpi_out.empty()) {
+      exit_code = Fail(Status::InvalidArgument("--records needs --out for the pairs", "--out"));
+      return;
+    }
+    if (registry && !mpi_link_to.empty()) {
+      exit_code = Fail(Status::InvalidArgument("--link-to needs --records", "--link-to"));
+      return;
+    }
+    if (registry) {
+      auto runtime = OpenRuntime(mpi_registry_options);
+      if (!runtime.ok()) {
+        exit_code = Fail(runtime.status());
+        return;
+      }
+      mpi_runtime = std::move(runtime).value();
+    }
+    ProgressBar bar;
     std::vector<std::string> ids, other_ids;
-    auto result = run_mpi(ids, other_ids);
+    auto result = run_mpi(ids, other_ids, &bar);
+    bar.Finish();
     if (!result.ok()) {
       exit_code = Fail(result.status());
       return;
     }
-    std::ofstream out(mpi_out, std::ios::binary);
-    out << "id_a,id_b,score,decision\n";
-    char score[32];
-    for (const patients::ScoredPair& pair : result->pairs()) {
-      std::snprintf(score, sizeof score, "%.3f", pair.score);
-      const auto& ids_b = mpi_link_to.empty() ? ids : other_ids;
-      out << ids[pair.a] << ',' << ids_b[pair.b] << ',' << score << ','
-          << patients::DecisionName(pair.decision) << '\n';
-    }
-    out.close();
-    if (!out) {
-      exit_code = Fail(Status::Unavailable("cannot write " + mpi_out));
-      return;
+    if (!mpi_out.empty()) {
+      std::ofstream out(mpi_out, std::ios::binary);
+      out << "id_a,id_b,score,decision\n";
+      char score[32];
+      for (const patients::ScoredPair& pair : result->pairs()) {
+        std::snprintf(score, sizeof score, "%.3f", pair.score);
+        const auto& ids_b = mpi_link_to.empty() ? ids : other_ids;
+        out << ids[pair.a] << ',' << ids_b[pair.b] << ',' << score << ','
+            << patients::DecisionName(pair.decision) << '\n';
+      }
+      out.close();
+      if (!out) {
+        exit_code = Fail(Status::Unavailable("cannot write " + mpi_out));
+        return;
+      }
     }
     size_t links = 0;
     for (const patients::ScoredPair& pair : result->pairs()) {
@@ -716,24 +799,41 @@ int Main(int argc, char** argv) {
         }
       }
     }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Registry: every pair found goes to the duplicate work queue (as `open`, with the engine's
+    // decision; nothing is merged without a person), except pairs already there or decided.
+    std::string queued;
+    if (registry && !mpi_dry_run) {
+      std::vector<patients::ProposedPair> proposed;
+      proposed.reserve(result->pairs().size());
+      for (const patients::ScoredPair& pair : result->pairs()) {
+        proposed.push_back({ids[pair.a], ids[pair.b], pair.score,
+                            pair.score + result->prior_log_odds(), pair.decision});
+      }
+      auto added = mpi_runtime->duplicate_queue().Propose(OperatorContext(), proposed);
+      if (!added.ok()) {
+        exit_code = Fail(added.status());
+        return;
+      }
+      queued = " queued=" + std::to_string(*added);
+      exit_code = Checkpoint(*mpi_runtime);
+      if (exit_code != kExitOk) return;
+    }
     std::cerr << "records=" << ids.size() + other_ids.size()
               << " candidate_pairs=" << result->candidates().size() << " links=" << links
               << " reviews=" << result->pairs().size() - links << " clusters=" << clusters
-              << " seconds=" << seconds << "\n";
+              << queued << " seconds=" << bar.Seconds() << "\n";
   });
 
   CLI::App* mpi_evaluate = mpi_command->add_subcommand(
       "evaluate", "Match records and compare the links with known true pairs");
-  add_mpi_inputs(*mpi_evaluate);
+  add_mpi_inputs(*mpi_evaluate, true);
   mpi_evaluate->add_option("--link-to", mpi_link_to,
                            "Link --records against these records instead of deduplicating");
   mpi_evaluate->add_option("--truth", mpi_truth, "True pairs CSV: id_a,id_b")->required();
   mpi_evaluate->callback([&] {
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::string> ids, other_ids;
-    auto result = run_mpi(ids, other_ids);
+    auto result = run_mpi(ids, other_ids, nullptr);
     if (!result.ok()) {
       exit_code = Fail(result.status());
       return;
@@ -752,7 +852,7 @@ int Main(int argc, char** argv) {
 
   CLI::App* mpi_train = mpi_command->add_subcommand(
       "train", "Fit a match model to a registry's records without labels, for PatientIndex");
-  add_mpi_inputs(*mpi_train);
+  add_mpi_inputs(*mpi_train, true);
   mpi_train->add_option("--out", mpi_out, "Model JSON to write")->required();
   mpi_train->callback([&] {
     const patients::PersonCsvOptions csv{.ignore_columns = mpi_ignored_columns};

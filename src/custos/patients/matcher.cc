@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -157,6 +159,30 @@ double TwinLogOdds(const MatchModel& model, const LevelVector& levels, double co
   return std::log2(coverage) + log_likelihood - std::log2((1 - coverage) * twin_share);
 }
 
+// MatchOptions::progress, serialised. The comparing passes take nearly all of a run's time, so
+// they get most of the bar, reported per chunk of records.
+class ProgressReporter {
+ public:
+  explicit ProgressReporter(const MatchOptions& options) : report_(options.progress) {}
+  void Tell(std::string_view stage, double done) const {
+    if (!report_) return;
+    std::lock_guard lock(mutex_);
+    report_(stage, done);
+  }
+  // Chunk `finished` of `total` of a pass spanning [from, to) of the run.
+  void TellChunk(std::string_view stage, double from, double to, size_t total) const {
+    if (!report_) return;
+    const size_t finished = ++chunks_done_;
+    Tell(stage, from + (to - from) * static_cast<double>(finished) / static_cast<double>(total));
+  }
+  void StartPass() const { chunks_done_ = 0; }
+
+ private:
+  const std::function<void(std::string_view, double)>& report_;
+  mutable std::mutex mutex_;
+  mutable std::atomic<size_t> chunks_done_{0};
+};
+
 class MatchEngine {
  public:
   static std::vector<NameFrequencies> FrequenciesOf(std::span<const PreparedRecord> records) {
@@ -186,9 +212,13 @@ class MatchEngine {
     const std::span<const PreparedRecord> records_b =
         linkage ? std::span<const PreparedRecord>(result.records_b_) : records_a;
 
+    const ProgressReporter progress(options);
+    progress.Tell("comparing", 0);
     LevelArray levels;
-    CompareCandidates(records_a, records_b, linkage, options.blocking, result.candidates_, levels);
+    CompareCandidates(records_a, records_b, linkage, options.blocking, result.candidates_, levels,
+                      progress);
 
+    progress.Tell("estimating", 0.85);
     result.model_.EstimateU(records_a, records_b, options.u_sample_pairs, options.seed, !linkage);
     const double estimated_matches = result.model_.EstimateM(levels);
 
@@ -208,6 +238,7 @@ class MatchEngine {
     result.link_score_ = options.link_log_odds - result.prior_log_odds_;
     result.review_score_ = options.review_log_odds - result.prior_log_odds_;
 
+    progress.Tell("scoring", 0.95);
     // Scored in parallel chunks, concatenated in chunk order so the pairs stay sorted. The name
     // frequencies come from small arrays: reading both records again would miss the cache on
     // nearly every pair. Only pairs reaching `link` read the records again, for the rules.
@@ -245,6 +276,7 @@ class MatchEngine {
       std::vector<ScoredPair>().swap(chunk);
     }
     if (linkage && options.one_to_one_linkage) AssignOneToOne(result);
+    progress.Tell("done", 1);
     return result;
   }
 
@@ -255,11 +287,13 @@ class MatchEngine {
   static void CompareCandidates(std::span<const PreparedRecord> records_a,
                                 std::span<const PreparedRecord> records_b, bool linkage,
                                 const BlockingOptions& blocking, std::vector<PairKey>& candidates,
-                                LevelArray& levels) {
+                                LevelArray& levels, const ProgressReporter& progress) {
     const CandidateBlocks blocks(records_a, linkage ? records_b : std::span<const PreparedRecord>(),
                                  linkage, blocking);
     const size_t chunk_count = internal::ChunkCount(records_a.size(), kRecordsPerChunk);
     std::vector<size_t> offsets(chunk_count + 1, 0);
+    progress.Tell("comparing", 0.05);  // the blocks are built
+    progress.StartPass();
     internal::ForEachChunk(records_a.size(), kRecordsPerChunk,
                            [&](size_t chunk, size_t begin, size_t end) {
                              std::vector<std::uint32_t> partners;
@@ -269,10 +303,12 @@ class MatchEngine {
                                count += partners.size();
                              }
                              offsets[chunk + 1] = count;
+                             progress.TellChunk("comparing", 0.05, 0.25, chunk_count);
                            });
     for (size_t c = 0; c < chunk_count; ++c) offsets[c + 1] += offsets[c];
     candidates.resize(offsets[chunk_count]);
     levels.resize(offsets[chunk_count]);
+    progress.StartPass();
     internal::ForEachChunk(records_a.size(), kRecordsPerChunk,
                            [&](size_t chunk, size_t begin, size_t end) {
                              std::vector<std::uint32_t> partners;
@@ -292,6 +328,7 @@ class MatchEngine {
                                  ++out;
                                }
                              }
+                             progress.TellChunk("comparing", 0.25, 0.85, chunk_count);
                            });
   }
 

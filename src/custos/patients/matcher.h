@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,10 @@ struct MatchOptions {
   BlockingOptions blocking;
   // Nicknames for given names; nullptr means NicknameTable::Default(). Must outlive the result.
   const NicknameTable* nicknames = nullptr;
+  // Told as the run goes: the stage ("comparing", "estimating", "scoring") and the share of the
+  // whole run done, 0 to 1 (for a progress bar). Called from the engine's threads, never two at
+  // once; empty for none.
+  std::function<void(std::string_view stage, double done)> progress;
 };
 
 // A pair the engine links or sends to review. In Dedupe both index the records (a < b); in Link

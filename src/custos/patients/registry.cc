@@ -78,6 +78,42 @@ Result<std::vector<std::pair<std::string, Json>>> ReadPatients(
   return patients;
 }
 
+Result<PreparedList> ReadRegistryPrepared(storage::Database& database,
+                                          const std::function<void(size_t, size_t)>& progress) {
+  const NicknameTable& nicknames = NicknameTable::Default();
+  CUSTOS_ASSIGN_OR_RETURN(auto tx, database.Begin(storage::TransactionMode::kReadOnly));
+  CUSTOS_ASSIGN_OR_RETURN(const std::int64_t total,
+                          tx->QueryInt("SELECT COUNT(*) FROM resources WHERE resource_type = "
+                                       "'Patient' AND deleted = 0"));
+  PreparedList list;
+  list.ids.reserve(static_cast<size_t>(total));
+  list.records.reserve(static_cast<size_t>(total));
+  size_t seen = 0;
+  Status failure;
+  CUSTOS_RETURN_IF_ERROR(tx->Query(
+      "SELECT r.id, " + std::string(clinical::kContentColumns) +
+          " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND v.version = "
+          "r.version WHERE r.resource_type = 'Patient' AND r.deleted = 0 ORDER BY r.rid",
+      {}, [&](const storage::Row& row) {
+        std::string id = row.String(0);
+        auto text = clinical::ContentFromRow(row, 1);
+        auto patient = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
+        if (!patient.ok()) {
+          failure = Status::Internal("stored Patient/" + id + " is not JSON");
+          return false;
+        }
+        if (Indexable(*patient)) {
+          list.records.push_back(PrepareRecord(PersonFromPatient(id, *patient), nicknames));
+          list.ids.push_back(std::move(id));
+        }
+        if (++seen % 10000 == 0 && progress) progress(seen, static_cast<size_t>(total));
+        return true;
+      }));
+  CUSTOS_RETURN_IF_ERROR(failure);
+  if (progress) progress(seen, static_cast<size_t>(total));
+  return list;
+}
+
 Registry::Registry(storage::Database& database, audit::AuditSink& audit, const Clock& clock,
                    clinical::ResourceStore& store, MatchModel model)
     : database_(database),

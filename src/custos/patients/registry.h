@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,6 +27,7 @@
 #include "custos/core/clock.h"
 #include "custos/core/json.h"
 #include "custos/core/request_context.h"
+#include "custos/patients/comparison.h"
 #include "custos/patients/patient_index.h"
 #include "custos/patients/registry_fhir.h"
 #include "custos/storage/database.h"
@@ -115,6 +117,11 @@ class Registry {
 // Current Patient resources by id, read in `tx` (missing ids left out).
 Result<std::vector<std::pair<std::string, Json>>> ReadPatients(storage::Transaction& tx,
                                                                const std::vector<std::string>& ids);
+// The registry's current Patients (not deleted, not replaced by another), prepared for batch
+// matching (`custos mpi dedupe` without a file), ids being the Patients' ids. Read in one
+// transaction; `progress(read, total)` is told every 10,000 Patients and at the end.
+Result<PreparedList> ReadRegistryPrepared(
+    storage::Database& database, const std::function<void(size_t, size_t)>& progress = {});
 // A copy of `context` that may also write the clinical record: registration and merges write
 // Patients on behalf of people who hold patients.register or patients.merge, not clinical.write.
 RequestContext WithClinicalWrite(const RequestContext& context);
