@@ -59,23 +59,55 @@ RequestContext WithClinicalWrite(const RequestContext& context) {
 
 Result<std::vector<std::pair<std::string, Json>>> ReadPatients(
     storage::Transaction& tx, const std::vector<std::string>& ids) {
-  // One primary-key lookup per id with the same statement: `id IN (…)` would build a temporary
-  // B-tree of the list for every call, which cost more than the lookups themselves.
-  const std::string sql = "SELECT " + std::string(clinical::kContentColumns) +
-                          " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
-                          "v.version = r.version WHERE r.resource_type = 'Patient' AND r.id = $1 "
-                          "AND r.deleted = 0";
   std::vector<std::pair<std::string, Json>> patients;
-  patients.reserve(ids.size());
-  for (const auto& id : ids) {
-    CUSTOS_ASSIGN_OR_RETURN(auto row, tx.QueryOne(sql, {id}));
-    if (!row) continue;
-    auto text = clinical::ContentFromRow(*row, 0);
+  if (ids.empty()) return patients;
+  const std::string select = "SELECT r.id, " + std::string(clinical::kContentColumns) +
+                             " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
+                             "v.version = r.version WHERE r.resource_type = 'Patient' AND "
+                             "r.deleted = 0 AND ";
+  Status failure;
+  auto take = [&](const storage::Row& row) {
+    std::string id = row.String(0);
+    auto text = clinical::ContentFromRow(row, 1);
     auto parsed = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
-    if (!parsed.ok()) return Status::Internal("stored Patient/" + id + " is not JSON");
-    patients.emplace_back(id, std::move(*parsed));
+    if (!parsed.ok()) {
+      failure = Status::Internal("stored Patient/" + id + " is not JSON");
+      return false;
+    }
+    patients.emplace_back(std::move(id), std::move(*parsed));
+    return true;
+  };
+  if (tx.backend() == storage::Backend::kSqlite) {
+    // One primary-key lookup per id with the same statement: SQLite builds a temporary B-tree of
+    // an `id IN (…)` list for every call, which cost more than the lookups themselves.
+    for (const auto& id : ids) {
+      CUSTOS_RETURN_IF_ERROR(tx.Query(select + "r.id = $1", {id}, take));
+      CUSTOS_RETURN_IF_ERROR(failure);
+    }
+    return patients;
   }
-  return patients;
+  // PostgreSQL: one statement, since every statement is a round trip.
+  storage::Params params;
+  std::string list;
+  for (const auto& id : ids) {
+    params.emplace_back(id);
+    list += (list.empty() ? "$" : ", $") + std::to_string(params.size());
+  }
+  CUSTOS_RETURN_IF_ERROR(tx.Query(select + "r.id IN (" + list + ")", params, take));
+  CUSTOS_RETURN_IF_ERROR(failure);
+  // In the order asked for.
+  std::vector<std::pair<std::string, Json>> ordered;
+  ordered.reserve(patients.size());
+  for (const auto& id : ids) {
+    for (auto& patient : patients) {
+      if (patient.first == id && !patient.second.is_null()) {
+        ordered.push_back(std::move(patient));
+        patient.second = nullptr;
+        break;
+      }
+    }
+  }
+  return ordered;
 }
 
 Result<PreparedList> ReadRegistryPrepared(storage::Database& database,
