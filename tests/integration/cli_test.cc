@@ -507,12 +507,10 @@ TEST_F(CliTest, MpiDedupeOfTheRegistryFillsTheDuplicateQueueOnce) {
   const std::string patients = dir_.File("patients.ndjson");
   {
     std::ofstream out(patients);
-    auto patient = [&](const std::string& id, const std::string& given,
-                       const std::string& family, const std::string& birth_date,
-                       const std::string& ssn) {
+    auto patient = [&](const std::string& id, const std::string& given, const std::string& family,
+                       const std::string& birth_date, const std::string& ssn) {
       out << R"({"resourceType":"Patient","id":")" << id << R"(","name":[{"family":")" << family
-          << R"(","given":[")" << given << R"("]}],"gender":"female","birthDate":")"
-          << birth_date
+          << R"(","given":[")" << given << R"("]}],"gender":"female","birthDate":")" << birth_date
           << R"(","identifier":[{"system":"http://hl7.org/fhir/sid/us-ssn","value":")" << ssn
           << R"("}],"address":[{"line":["12 Elm Street"],"city":"Springfield","postalCode":"01101"}]})"
           << "\n";
@@ -538,8 +536,7 @@ TEST_F(CliTest, MpiDedupeOfTheRegistryFillsTheDuplicateQueueOnce) {
 
   // The queue holds the pair, proposed by the batch run, and the run is on the audit trail.
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((DataDir() + "/custos.db").c_str(), &db, SQLITE_OPEN_READONLY,
-                            nullptr),
+  ASSERT_EQ(sqlite3_open_v2((DataDir() + "/custos.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
             SQLITE_OK);
   auto count = [&](const char* sql) {
     sqlite3_stmt* statement = nullptr;

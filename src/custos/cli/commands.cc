@@ -636,14 +636,14 @@ int Main(int argc, char** argv) {
         context, paths, stats, [&](size_t done, const clinical::ImportStats& so_far) {
           done_bytes += sizes[done - 1];
           const double seconds = bar.Seconds();
-          bar.Show(total_bytes ? static_cast<double>(done_bytes) / static_cast<double>(total_bytes)
-                               : 1,
-                   std::to_string(done) + "/" + std::to_string(paths.size()) + " files, " +
-                       std::to_string(so_far.resources) + " resources, " +
-                       std::to_string(static_cast<std::int64_t>(
-                           seconds > 0 ? static_cast<double>(so_far.resources) / seconds : 0)) +
-                       "/s",
-                   done == paths.size());
+          bar.Show(
+              total_bytes ? static_cast<double>(done_bytes) / static_cast<double>(total_bytes) : 1,
+              std::to_string(done) + "/" + std::to_string(paths.size()) + " files, " +
+                  std::to_string(so_far.resources) + " resources, " +
+                  std::to_string(static_cast<std::int64_t>(
+                      seconds > 0 ? static_cast<double>(so_far.resources) / seconds : 0)) +
+                  "/s",
+              done == paths.size());
         });
     bar.Finish();
     if (!imported.ok()) {
@@ -691,15 +691,13 @@ int Main(int argc, char** argv) {
     if (mpi_records.empty()) {
       // Reading takes about a fifth of a registry run; matching the rest.
       CUSTOS_ASSIGN_OR_RETURN(
-          records, patients::ReadRegistryPrepared(
-                       mpi_runtime->database(), [&](size_t read, size_t total) {
-                         if (bar == nullptr) return;
-                         bar->Show(total ? 0.2 * static_cast<double>(read) /
-                                               static_cast<double>(total)
-                                         : 0.2,
-                                   "reading the registry: " + std::to_string(read) + " of " +
-                                       std::to_string(total) + " patients");
-                       }));
+          records,
+          patients::ReadRegistryPrepared(mpi_runtime->database(), [&](size_t read, size_t total) {
+            if (bar == nullptr) return;
+            bar->Show(total ? 0.2 * static_cast<double>(read) / static_cast<double>(total) : 0.2,
+                      "reading the registry: " + std::to_string(read) + " of " +
+                          std::to_string(total) + " patients");
+          }));
     } else {
       CUSTOS_ASSIGN_OR_RETURN(records, patients::ReadPreparedCsv(mpi_records, csv, nicknames));
     }
@@ -820,8 +818,8 @@ int Main(int argc, char** argv) {
     }
     std::cerr << "records=" << ids.size() + other_ids.size()
               << " candidate_pairs=" << result->candidates().size() << " links=" << links
-              << " reviews=" << result->pairs().size() - links << " clusters=" << clusters
-              << queued << " seconds=" << bar.Seconds() << "\n";
+              << " reviews=" << result->pairs().size() - links << " clusters=" << clusters << queued
+              << " seconds=" << bar.Seconds() << "\n";
   });
 
   CLI::App* mpi_evaluate = mpi_command->add_subcommand(

@@ -823,7 +823,7 @@ Status ResourceStore::RunAuditedRead(const RequestContext& context, const Audite
         }
         const StatusCode code = read_status.code();
         return code == StatusCode::kInternal || code == StatusCode::kUnavailable ? read_status
-                                                                                  : Status::Ok();
+                                                                                 : Status::Ok();
       },
       [&committed](Status status) { committed.set_value(std::move(status)); });
   const Status status = committed.get_future().get();

@@ -114,8 +114,8 @@ class ResourceStore {
   // Runs `read` in a transaction that sees the current record, and records the audit events it
   // adds to `events` before returning: inside a batch of the read-audit batcher when there is
   // one and ReadsInBatches (warm page cache, shared commit; `read` then runs on the batcher's
-  // thread while this one waits), else in a read transaction of its own with the events going the way of
-  // audit::RecordRead. `read`'s own error is returned and nothing it read may be given out;
+  // thread while this one waits), else in a read transaction of its own with the events going the
+  // way of audit::RecordRead. `read`'s own error is returned and nothing it read may be given out;
   // kUnavailable when the events could not be committed. For callers that read several
   // resources of their own choosing (Patient/$match) and block anyway.
   using AuditedRead =

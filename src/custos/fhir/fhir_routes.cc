@@ -626,16 +626,15 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
   if (s.store.ReadsInBatches()) {
     read.non_blocking = true;
   } else {
-    read = FhirRoute("GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead,
-                     kReadSummary,
-                     [&s](const Request& request, const RequestContext& context) -> Result<Response> {
-                       CUSTOS_ASSIGN_OR_RETURN(std::string type,
-                                               KnownType(s.store, request.PathParam("type")));
-                       CUSTOS_ASSIGN_OR_RETURN(
-                           clinical::StoredResource stored,
-                           s.store.Read(context, type, std::string(request.PathParam("id"))));
-                       return FollowReplacedBy(s, context, Base(request), std::move(stored));
-                     });
+    read = FhirRoute(
+        "GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead, kReadSummary,
+        [&s](const Request& request, const RequestContext& context) -> Result<Response> {
+          CUSTOS_ASSIGN_OR_RETURN(std::string type, KnownType(s.store, request.PathParam("type")));
+          CUSTOS_ASSIGN_OR_RETURN(
+              clinical::StoredResource stored,
+              s.store.Read(context, type, std::string(request.PathParam("id"))));
+          return FollowReplacedBy(s, context, Base(request), std::move(stored));
+        });
   }
   router.Add(std::move(read));
 

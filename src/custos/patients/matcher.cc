@@ -1,8 +1,8 @@
 #include "custos/patients/matcher.h"
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <thread>

@@ -240,8 +240,8 @@ Result<std::vector<MatchCandidate>> Registry::FindCandidates(const RequestContex
             audit::AuditEvent event =
                 audit::AuditEvent::For(context, "patient.match", "Patient", candidate.id);
             event.WithPatient(candidate.id)
-                .WithDetails({{"score", candidate.score},
-                              {"decision", DecisionName(candidate.decision)}});
+                .WithDetails(
+                    {{"score", candidate.score}, {"decision", DecisionName(candidate.decision)}});
             events.push_back(std::move(event));
             Json summary = PatientSummaryJson(id, patient);
             candidates.push_back({std::move(candidate), std::move(summary), std::move(patient)});

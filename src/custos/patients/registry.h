@@ -120,8 +120,8 @@ Result<std::vector<std::pair<std::string, Json>>> ReadPatients(storage::Transact
 // The registry's current Patients (not deleted, not replaced by another), prepared for batch
 // matching (`custos mpi dedupe` without a file), ids being the Patients' ids. Read in one
 // transaction; `progress(read, total)` is told every 10,000 Patients and at the end.
-Result<PreparedList> ReadRegistryPrepared(
-    storage::Database& database, const std::function<void(size_t, size_t)>& progress = {});
+Result<PreparedList> ReadRegistryPrepared(storage::Database& database,
+                                          const std::function<void(size_t, size_t)>& progress = {});
 // A copy of `context` that may also write the clinical record: registration and merges write
 // Patients on behalf of people who hold patients.register or patients.merge, not clinical.write.
 RequestContext WithClinicalWrite(const RequestContext& context);

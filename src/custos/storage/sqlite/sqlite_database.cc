@@ -400,8 +400,8 @@ class SqliteTransaction final : public Transaction {
       } else if (const auto* d = p.AsDouble()) {
         rc = sqlite3_bind_double(stmt, i + 1, *d);
       } else if (const Bytes* bytes = p.AsBytes()) {
-        rc = sqlite3_bind_blob64(stmt, i + 1, bytes->data.data(), bytes->data.size(),
-                                 SQLITE_STATIC);
+        rc =
+            sqlite3_bind_blob64(stmt, i + 1, bytes->data.data(), bytes->data.size(), SQLITE_STATIC);
       } else {
         const std::string_view text = *p.AsText();
         rc = sqlite3_bind_text64(stmt, i + 1, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
