@@ -64,6 +64,20 @@ class ImporterTest : public ::testing::Test {
     importer_ = std::make_unique<Importer>(*database_, *store_, *trail_);
   }
 
+  // Writes patient<i>.json for i in [first, last]: one patient bundle each, ids ending in i.
+  std::vector<std::string> WritePatientBundles(int first, int last) {
+    std::vector<std::string> paths;
+    for (int i = first; i <= last; ++i) {
+      const std::string n = std::to_string(i);
+      paths.push_back(
+          WriteFile("patient" + n + ".json",
+                    PatientBundle("00000000-0000-4000-8000-00000000000" + n,
+                                  "11111111-0000-4000-8000-00000000000" + n, "Family" + n)
+                        .dump()));
+    }
+    return paths;
+  }
+
   std::string WriteFile(const std::string& name, const std::string& text) {
     const std::string path = dir_.File(name);
     if (name.ends_with(".gz")) {
@@ -93,14 +107,7 @@ class ImporterTest : public ::testing::Test {
 };
 
 TEST_F(ImporterTest, RepeatedOrganizationsAreStoredOnceAndReferencesFollow) {
-  std::vector<std::string> paths;
-  for (int i = 0; i < 5; ++i) {
-    const std::string n = std::to_string(i);
-    paths.push_back(WriteFile("patient" + n + ".json",
-                              PatientBundle("00000000-0000-4000-8000-00000000000" + n,
-                                            "11111111-0000-4000-8000-00000000000" + n, "Family" + n)
-                                  .dump()));
-  }
+  const std::vector<std::string> paths = WritePatientBundles(0, 4);
   ImportStats stats;
   ASSERT_OK(importer_->ImportFiles(context_, paths, stats));
   EXPECT_EQ(stats.files, 5);
@@ -207,14 +214,7 @@ TEST_F(ImporterTest, AFailedWriteKeepsTheBundlesBeforeItAndNothingOfItsOwn) {
         "'00000000-0000-4000-8000-000000000002' BEGIN SELECT RAISE(ABORT, 'refused'); END"));
     ASSERT_OK((*tx)->Commit());
   }
-  std::vector<std::string> paths;
-  for (int i = 1; i <= 3; ++i) {
-    const std::string n = std::to_string(i);
-    paths.push_back(WriteFile("patient" + n + ".json",
-                              PatientBundle("00000000-0000-4000-8000-00000000000" + n,
-                                            "11111111-0000-4000-8000-00000000000" + n, "Family" + n)
-                                  .dump()));
-  }
+  const std::vector<std::string> paths = WritePatientBundles(1, 3);
   ImportStats stats;
   const Status status = importer_->ImportFiles(context_, paths, stats);
   ASSERT_FALSE(status.ok());
@@ -239,14 +239,7 @@ namespace {
 // resources; a rebuild must give back exactly the rows the writes made, and resume from where it
 // was.
 TEST_F(ImporterTest, TheSearchIndexIsRebuiltFromTheStoredResourcesWhenAsked) {
-  std::vector<std::string> paths;
-  for (int i = 0; i < 3; ++i) {
-    const std::string n = std::to_string(i);
-    paths.push_back(WriteFile("patient" + n + ".json",
-                              PatientBundle("00000000-0000-4000-8000-00000000000" + n,
-                                            "11111111-0000-4000-8000-00000000000" + n, "Family" + n)
-                                  .dump()));
-  }
+  const std::vector<std::string> paths = WritePatientBundles(0, 2);
   ImportStats stats;
   ASSERT_OK(importer_->ImportFiles(context_, paths, stats));
   const char* kTables[] = {"search_token", "search_string", "search_date", "search_reference"};

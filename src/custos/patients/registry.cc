@@ -29,6 +29,21 @@ std::int64_t SteadyMicros() {
 
 bool Indexable(const Json& patient) { return ReplacedBy(patient).empty(); }
 
+// Current Patients: select r.id and kContentColumns (read with StoredPatient at column 1), then
+// add conditions.
+const std::string kCurrentPatients =
+    "SELECT r.id, " + std::string(clinical::kContentColumns) +
+    " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND v.version = r.version "
+    "WHERE r.resource_type = 'Patient' AND r.deleted = 0";
+
+// The stored JSON of Patient/`id` from a row holding kContentColumns at `column`.
+Result<Json> StoredPatient(const storage::Row& row, int column, const std::string& id) {
+  auto text = clinical::ContentFromRow(row, column);
+  auto patient = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
+  if (!patient.ok()) return Status::Internal("stored Patient/" + id + " is not JSON");
+  return patient;
+}
+
 }  // namespace
 
 Json ExplanationFieldsJson(const PairExplanation& explanation) {
@@ -61,20 +76,16 @@ Result<std::vector<std::pair<std::string, Json>>> ReadPatients(
     storage::Transaction& tx, const std::vector<std::string>& ids) {
   std::vector<std::pair<std::string, Json>> patients;
   if (ids.empty()) return patients;
-  const std::string select = "SELECT r.id, " + std::string(clinical::kContentColumns) +
-                             " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND "
-                             "v.version = r.version WHERE r.resource_type = 'Patient' AND "
-                             "r.deleted = 0 AND ";
+  const std::string select = kCurrentPatients + " AND ";
   Status failure;
   auto take = [&](const storage::Row& row) {
     std::string id = row.String(0);
-    auto text = clinical::ContentFromRow(row, 1);
-    auto parsed = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
-    if (!parsed.ok()) {
-      failure = Status::Internal("stored Patient/" + id + " is not JSON");
+    auto patient = StoredPatient(row, 1, id);
+    if (!patient.ok()) {
+      failure = patient.status();
       return false;
     }
-    patients.emplace_back(std::move(id), std::move(*parsed));
+    patients.emplace_back(std::move(id), std::move(*patient));
     return true;
   };
   if (tx.backend() == storage::Backend::kSqlite) {
@@ -122,16 +133,12 @@ Result<PreparedList> ReadRegistryPrepared(storage::Database& database,
   list.records.reserve(static_cast<size_t>(total));
   size_t seen = 0;
   Status failure;
-  CUSTOS_RETURN_IF_ERROR(tx->Query(
-      "SELECT r.id, " + std::string(clinical::kContentColumns) +
-          " FROM resources r JOIN resource_versions v ON v.rid = r.rid AND v.version = "
-          "r.version WHERE r.resource_type = 'Patient' AND r.deleted = 0 ORDER BY r.rid",
-      {}, [&](const storage::Row& row) {
+  CUSTOS_RETURN_IF_ERROR(
+      tx->Query(kCurrentPatients + " ORDER BY r.rid", {}, [&](const storage::Row& row) {
         std::string id = row.String(0);
-        auto text = clinical::ContentFromRow(row, 1);
-        auto patient = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
+        auto patient = StoredPatient(row, 1, id);
         if (!patient.ok()) {
-          failure = Status::Internal("stored Patient/" + id + " is not JSON");
+          failure = patient.status();
           return false;
         }
         if (Indexable(*patient)) {
@@ -195,10 +202,9 @@ Status Registry::CatchUpSince(const std::string& since, Timestamp started) {
           index_->Remove(id);
           return true;
         }
-        auto text = clinical::ContentFromRow(row, 4);
-        auto patient = text.ok() ? ParseJsonObject(*text) : Result<Json>(text.status());
+        auto patient = StoredPatient(row, 4, id);
         if (!patient.ok()) {
-          parse_error = Status::Internal("stored Patient/" + id + " is not JSON");
+          parse_error = patient.status();
           return false;
         }
         Reindex(id, *patient);
