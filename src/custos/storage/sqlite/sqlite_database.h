@@ -19,6 +19,8 @@ struct SqliteOptions {
   std::string path;  // file path or ":memory:"
   int pool_size = 8;
   int busy_timeout_ms = 5000;
+  // Pages of write-ahead log waiting to be copied back that start a checkpoint (4 KiB each).
+  int checkpoint_pages = 4096;
 };
 
 // Opens (creating if needed) the database file. kUnavailable if it cannot be opened.
