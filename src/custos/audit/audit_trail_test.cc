@@ -817,5 +817,66 @@ TEST_F(AuditTrailTest, BatcherFailsTheWholeBatchWhenWorkFails) {
   }
 }
 
+// Lingering for a fuller batch happens only under load: a lone request, after another lone one,
+// starts its batch at once however long the linger (a wrong linger would hold it for a day).
+TEST_F(AuditTrailTest, BatcherDoesNotHoldALoneRequestForMore) {
+  AuditBatcherOptions options;
+  options.linger = std::chrono::hours(24);
+  options.fill_requests = 4;
+  AuditBatcher batcher(*database_, *trail_, options);
+  for (int i = 0; i < 3; ++i) {
+    std::promise<Status> done;
+    std::vector<AuditEvent> events;
+    events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", std::to_string(i)));
+    batcher.Submit(std::move(events), [&](Status status) { done.set_value(status); });
+    auto future = done.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+    EXPECT_OK(future.get());
+  }
+  EXPECT_EQ(AllEvents().size(), 3u);
+}
+
+// After a batch of at least half of fill_requests, the next batch waits until it holds
+// fill_requests, and starts as soon as it does (here the linger is a day).
+TEST_F(AuditTrailTest, BatcherUnderLoadWaitsForAFullBatchAndStartsWhenItIsFull) {
+  AuditBatcherOptions options;
+  options.linger = std::chrono::hours(24);
+  options.fill_requests = 4;
+  AuditBatcher batcher(*database_, *trail_, options);
+  auto submit = [&](const std::string& id, std::promise<Status>& done) {
+    std::vector<AuditEvent> events;
+    events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", id));
+    batcher.Submit(std::move(events), [&done](Status status) { done.set_value(status); });
+  };
+  // A first batch of one holds the thread while three more queue: they make the second batch,
+  // taken at once (the batch before it was small), which puts the batcher under load.
+  std::promise<void> started, release;
+  auto released = release.get_future().share();
+  std::promise<Status> first;
+  batcher.SubmitWork(
+      [&started, released](storage::Transaction&, std::vector<AuditEvent>&) -> Status {
+        started.set_value();
+        released.wait();
+        return Status::Ok();
+      },
+      [&](Status status) { first.set_value(status); });
+  started.get_future().wait();
+  std::promise<Status> loaded[3];
+  for (int i = 0; i < 3; ++i) submit("load" + std::to_string(i), loaded[i]);
+  release.set_value();
+  for (auto& done : loaded) EXPECT_OK(done.get_future().get());
+  EXPECT_OK(first.get_future().get());
+
+  std::promise<Status> waiting[4];
+  submit("w0", waiting[0]);
+  auto w0 = waiting[0].get_future();
+  EXPECT_EQ(w0.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  for (int i = 1; i < 4; ++i) submit("w" + std::to_string(i), waiting[i]);
+  ASSERT_EQ(w0.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_OK(w0.get());
+  for (int i = 1; i < 4; ++i) EXPECT_OK(waiting[i].get_future().get());
+  EXPECT_EQ(AllEvents().size(), 7u);
+}
+
 }  // namespace
 }  // namespace custos::audit

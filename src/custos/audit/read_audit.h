@@ -13,6 +13,7 @@
 // transaction nor a thread of its own.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -37,6 +38,10 @@ Status RecordRead(storage::Database& database, AuditSink& sink, const RequestCon
 
 struct AuditBatcherOptions {
   std::size_t max_batch_events = 2048;
+  // Under load (the last batch held at least half of `fill_requests` requests), a batch that
+  // holds fewer than `fill_requests` waits up to `linger` for more before it starts.
+  std::chrono::microseconds linger{300};
+  std::size_t fill_requests = 32;
 };
 
 // Commits queued events on a thread of its own, every waiting request's in one transaction.
@@ -67,6 +72,7 @@ class AuditBatcher {
     Work work;  // or empty
     std::function<void(Status)> done;
   };
+  void Enqueue(Pending pending);
   void Run();
   Status Commit(std::vector<Pending>& batch);
 
@@ -77,6 +83,7 @@ class AuditBatcher {
   std::condition_variable wake_;
   std::vector<Pending> queue_;  // GUARDED_BY(mutex_)
   bool stopping_ = false;       // GUARDED_BY(mutex_)
+  bool lingering_ = false;      // GUARDED_BY(mutex_)
   std::thread thread_;
 };
 

@@ -30,11 +30,12 @@ std::string HttpDate(const std::string& stored) {
   return buffer;
 }
 
-Response ResourceResponse(int status, const clinical::StoredResource& resource) {
+// By value: a caller done with `resource` moves it in, and its text is not copied.
+Response ResourceResponse(int status, clinical::StoredResource resource) {
   Response response;
   response.status = status;
   response.content_type = std::string(kFhirJson);
-  response.body = resource.json;
+  response.body = std::move(resource.json);
   response.SetHeader("ETag", "W/\"" + std::to_string(resource.version) + "\"");
   response.SetHeader("Last-Modified", HttpDate(resource.last_updated));
   return response;
@@ -58,7 +59,7 @@ Result<Response> FollowReplacedBy(FhirServices& s, const RequestContext& context
                                   const std::string& base, clinical::StoredResource stored) {
   if (stored.resource_type != "Patient" || s.registry == nullptr ||
       stored.json.find("replaced-by") == std::string::npos) {
-    return ResourceResponse(200, stored);
+    return ResourceResponse(200, std::move(stored));
   }
   CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(stored.json));
   if (patients::ReplacedBy(resource).empty()) return ResourceResponse(200, stored);
