@@ -61,6 +61,14 @@ http::HttpServerOptions ListenerOptions(const Config& config) {
   return options;
 }
 
+// On PostgreSQL a batch's commit is a round trip and an fsync, during which the next batch fills
+// by itself; waiting for more there only adds latency.
+audit::AuditBatcherOptions ReadAuditOptions(const storage::Database& database) {
+  audit::AuditBatcherOptions options;
+  if (database.backend() == storage::Backend::kPostgres) options.linger = {};
+  return options;
+}
+
 }  // namespace
 
 struct Server::Parts {
@@ -79,7 +87,7 @@ struct Server::Parts {
   ~Parts() { runtime_store.SetReadBatcher(nullptr); }
 
   explicit Parts(Runtime& runtime)
-      : read_audit(runtime.database(), runtime.audit_trail()),
+      : read_audit(runtime.database(), runtime.audit_trail(), ReadAuditOptions(runtime.database())),
         api(runtime.sessions(), metrics, static_files, http::ApiOptions{}),
         services{runtime.accounts(), runtime.audit_review(), runtime.database(), metrics,
                  http::ServerInfo{}},
