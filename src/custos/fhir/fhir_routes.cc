@@ -62,9 +62,9 @@ Result<Response> FollowReplacedBy(FhirServices& s, const RequestContext& context
     return ResourceResponse(200, std::move(stored));
   }
   CUSTOS_ASSIGN_OR_RETURN(Json resource, ParseJsonObject(stored.json));
-  if (patients::ReplacedBy(resource).empty()) return ResourceResponse(200, stored);
+  if (patients::ReplacedBy(resource).empty()) return ResourceResponse(200, std::move(stored));
   CUSTOS_ASSIGN_OR_RETURN(std::string survivor, s.registry->Resolve(stored.id));
-  if (survivor == stored.id) return ResourceResponse(200, stored);
+  if (survivor == stored.id) return ResourceResponse(200, std::move(stored));
   CUSTOS_ASSIGN_OR_RETURN(stored, s.store.Read(context, "Patient", survivor));
   Response response = ResourceResponse(200, stored);
   response.SetHeader("Content-Location",
