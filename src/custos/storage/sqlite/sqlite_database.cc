@@ -1,6 +1,7 @@
 #include "custos/storage/sqlite/sqlite_database.h"
 
 #include "custos/storage/connection_pool.h"
+#include "custos/storage/sqlite/wal_write_buffer.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -183,7 +184,7 @@ class Checkpointer {
   void Checkpoint() {
     if (!db_) {
       if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                          nullptr) != SQLITE_OK) {
+                          WalWriteBufferVfs()) != SQLITE_OK) {
         sqlite3_close_v2(db_);
         db_ = nullptr;
         return;
@@ -229,7 +230,7 @@ class SqliteConnection {
                                                         Checkpointer* checkpointer) {
     sqlite3* db = nullptr;
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+    const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, WalWriteBufferVfs());
     auto connection = std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
     if (rc != SQLITE_OK)
       return Status::Unavailable(std::string("cannot open SQLite database: ") + sqlite3_errstr(rc));
