@@ -52,12 +52,23 @@ struct DecompressContext {
 
 std::string CompressResource(std::string_view json) {
   thread_local CompressContext compressor;
-  std::string frame(ZSTD_compressBound(json.size()), '\0');
+  // Compressed into a scratch buffer and copied out at its size: a frame is about a fifth of
+  // the text, and an import holds thousands of them until they are committed. (A large
+  // resource gets a buffer of its own, so that the thread does not keep one that size.)
+  constexpr size_t kScratchLimit = 256 * 1024;
+  const size_t bound = ZSTD_compressBound(json.size());
+  thread_local std::string scratch;
+  std::string own;
+  std::string& buffer = bound <= kScratchLimit ? scratch : own;
+  if (buffer.size() < bound) buffer.resize(bound);
   const size_t size =
-      ZSTD_compress2(compressor.context, frame.data(), frame.size(), json.data(), json.size());
+      ZSTD_compress2(compressor.context, buffer.data(), buffer.size(), json.data(), json.size());
   CUSTOS_CHECK(!ZSTD_isError(size));  // only a too small buffer fails, and the bound rules it out
-  frame.resize(size);
-  return frame;
+  if (&buffer == &own) {
+    own.resize(size);
+    return own;
+  }
+  return scratch.substr(0, size);
 }
 
 Result<std::string> DecompressResource(std::string_view frame) {
