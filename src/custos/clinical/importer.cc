@@ -15,6 +15,7 @@
 
 #include "custos/auth/permissions.h"
 #include "custos/clinical/bundles.h"
+#include "custos/core/huge_pages.h"
 
 namespace custos::clinical {
 
@@ -387,9 +388,13 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
     lock.unlock();
     return true;  // `to_free` is freed here, on this thread
   };
+  // Both threads allocate from huge pages (core/huge_pages.h): a sixth of the import's CPU went
+  // to page faults and TLB misses on fresh memory.
+  HugePageScope huge_pages;
   database_.BeginBulkLoad();
   std::thread preparer([&] {
     pthread_setname_np(pthread_self(), "import-prepare");
+    HugePageScope preparer_huge_pages;
     KnownIdentifiers known;
     JsonDocument document;
     for (size_t file = 0; file < paths.size(); ++file) {
