@@ -422,8 +422,11 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
   // Bundles are written several to a transaction: each commit writes every page it touched, and
   // the search index's pages are touched again by the next bundle, so small commits wrote the
   // same pages many times over. Each bundle is written into the open transaction as it arrives;
-  // the transaction commits at kGroupResources, or when nothing more is ready (the writer never
-  // waits to fill one). Files count as done once their bundles are committed.
+  // the transaction commits at kGroupResources and at the end. (It used to commit also whenever
+  // nothing more was ready, to use the wait; once the writer was faster than the preparer that
+  // made small commits, and on the set loaded ten times over, whose index no longer fits in the
+  // page cache, the import took 40 % longer.) Files count as done once their bundles are
+  // committed.
   constexpr size_t kGroupResources = 12000;
   Status result;
   size_t files_done = 0;
@@ -493,12 +496,6 @@ Status Importer::ImportFiles(const RequestContext& context, const std::vector<st
     Item item;
     {
       std::unique_lock lock(mutex);
-      if (queue.empty() && !(group.empty() && finished_files.empty())) {
-        lock.unlock();
-        result = commit_group();
-        if (!result.ok()) break;
-        continue;
-      }
       changed.wait(lock, [&] { return !queue.empty(); });
       item = std::move(queue.front());
       queue.pop_front();
