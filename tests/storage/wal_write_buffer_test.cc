@@ -118,6 +118,40 @@ TEST(WalWriteBufferTest, ACommittedTransactionSurvivesTheProcessEndingWithoutClo
   EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
 }
 
+// A transaction that writes a page it had already spilled overwrites that frame in place, and at
+// COMMIT SQLite rewrites the checksums of every frame from there on, the commit frame's last: a
+// header rewritten after the commit frame was written. It must reach the file before COMMIT
+// returns, or recovery finds a bad checksum and drops the transaction.
+TEST(WalWriteBufferTest, AChecksumRewriteAtCommitSurvivesTheProcessEndingWithoutClosing) {
+  testing::TempDir dir;
+  const std::string path = dir.File("t.db");
+  {
+    Connection setup(path);
+    setup.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+  }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, WalWriteBufferVfs());
+    sqlite3_exec(db, "PRAGMA cache_size=50; BEGIN", nullptr, nullptr, nullptr);
+    sqlite3_exec(db, kFill, nullptr, nullptr, nullptr);
+    // Rows on pages spilled long ago, and the last page, written again.
+    sqlite3_exec(db, "UPDATE t SET body = lower(body) WHERE id % 97 = 0 OR id = 20000", nullptr,
+                 nullptr, nullptr);
+    const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    _exit(rc == SQLITE_OK ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  Connection reader(path);
+  EXPECT_EQ(reader.Text("SELECT count(*) FROM t"), "20000");
+  EXPECT_EQ(reader.Text("SELECT count(*) FROM t WHERE body = lower(body)"), "207");
+  EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
+}
+
 TEST(WalWriteBufferTest, ASpilledTransactionThatRollsBackLeavesNothing) {
   testing::TempDir dir;
   const std::string path = dir.File("t.db");

@@ -28,6 +28,7 @@ struct WalFile {
   sqlite3_file* real;  // the base VFS's file, inside this allocation
   std::vector<char> buffer;
   sqlite3_int64 buffer_start = 0;  // file offset of buffer[0]
+  sqlite3_int64 tail = 0;          // end of what this handle wrote: writes from here on append
   bool commit_page_next = false;   // the last write was the header of a commit frame
 };
 
@@ -64,6 +65,16 @@ int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
 
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   WalFile& wal = *Wal(file);
+  if (offset == 0) wal.tail = 0;  // the log starts again from its header
+  if (offset < wal.tail) {
+    // Inside the log as written: a page written again in place, or, at COMMIT after a spill, a
+    // frame header whose checksum is rewritten — the commit frame's among them, after the commit
+    // frame was written. Only appends are buffered; this goes to the file at once.
+    if (const int rc = Flush(wal); rc != SQLITE_OK) return rc;
+    wal.commit_page_next = false;
+    return RealMethods(file).xWrite(wal.real, data, amount, offset);
+  }
+  wal.tail = offset + amount;
   const auto bytes = static_cast<size_t>(amount);
   const bool follows = offset == wal.buffer_start + static_cast<sqlite3_int64>(wal.buffer.size());
   if (!wal.buffer.empty() && (!follows || wal.buffer.size() + bytes > kCapacity)) {
@@ -90,6 +101,7 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
 
 int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   if (const int rc = Flush(*Wal(file)); rc != SQLITE_OK) return rc;
+  Wal(file)->tail = std::min(Wal(file)->tail, size);
   return RealMethods(file).xTruncate(Real(file), size);
 }
 
