@@ -23,6 +23,9 @@ class Connection {
     EXPECT_NE(vfs, nullptr);
     EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
               SQLITE_OK);
+    // As the server's connections do (sqlite_database.cc).
+    sqlite3_rollback_hook(
+        db_, [](void* db) { DiscardWalWriteBuffer(static_cast<sqlite3*>(db)); }, db_);
     // A small page cache, so that a large transaction spills pages into the log before COMMIT.
     Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=50");
   }
@@ -163,6 +166,26 @@ TEST(WalWriteBufferTest, ASpilledTransactionThatRollsBackLeavesNothing) {
   writer.Exec("INSERT INTO t VALUES (1, 'also kept')");
   Connection reader(path);
   EXPECT_EQ(reader.Text("SELECT group_concat(body, '|') FROM t"), "kept|also kept");
+  EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
+}
+
+// What a rolled-back transaction left in its connection's buffer must never reach the file: by
+// then another connection may have written its own frames at the same place in the log.
+TEST(WalWriteBufferTest, ARolledBackTransactionDoesNotOverwriteAnotherConnectionsCommit) {
+  testing::TempDir dir;
+  const std::string path = dir.File("t.db");
+  Connection a(path);
+  a.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+  a.Exec(std::string("BEGIN; ") + kFill + "; ROLLBACK");
+  Connection b(path);
+  for (int i = 0; i < 20; ++i) {
+    b.Exec("INSERT INTO t (body) VALUES (printf('%.3000c', 'b'))");
+  }
+  // a reads the log again (b's frames), which would write out whatever a still held.
+  EXPECT_EQ(a.Text("SELECT count(*) FROM t"), "20");
+  Connection reader(path);
+  EXPECT_EQ(reader.Text("SELECT count(*) || ':' || min(body = printf('%.3000c', 'b')) FROM t"),
+            "20:1");
   EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
 }
 

@@ -241,6 +241,9 @@ class SqliteConnection {
         "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
         "PRAGMA wal_autocheckpoint=8192;"));
     if (checkpointer) sqlite3_wal_hook(db, &Checkpointer::OnCommit, checkpointer);
+    sqlite3_rollback_hook(
+        db, [](void* rolled_back) { DiscardWalWriteBuffer(static_cast<sqlite3*>(rolled_back)); },
+        db);
     return connection;
   }
 

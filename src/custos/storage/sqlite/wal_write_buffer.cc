@@ -52,10 +52,11 @@ int Flush(WalFile& wal) {
 
 int Close(sqlite3_file* file) {
   WalFile& wal = *Wal(file);
-  const int flushed = Flush(wal);
+  // A commit is written when it completes, so what is still here belongs to a transaction that
+  // never committed: dropped, not written.
   const int closed = RealMethods(file).xClose(wal.real);
   wal.~WalFile();
-  return flushed != SQLITE_OK ? flushed : closed;
+  return closed;
 }
 
 int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
@@ -238,6 +239,15 @@ int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
 sqlite3_vfs vfs;
 
 }  // namespace
+
+void DiscardWalWriteBuffer(sqlite3* db) {
+  sqlite3_file* log = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK) return;
+  if (log == nullptr || log->pMethods != &kWalMethods) return;
+  WalFile& wal = *Wal(log);
+  wal.buffer.clear();
+  wal.commit_page_next = false;
+}
 
 const char* WalWriteBufferVfs() {
   static std::once_flag registered;

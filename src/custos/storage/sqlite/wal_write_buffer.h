@@ -16,10 +16,17 @@
 // the commit returns. Every other file passes through unchanged.
 #pragma once
 
+struct sqlite3;
+
 namespace custos::storage {
 
 // The name of the VFS, registered (not as the default) on first use; null when it could not be
 // registered, in which case SQLite's default VFS is the one to use. Thread-safe.
 const char* WalWriteBufferVfs();
+
+// Drops what `db`'s log buffer holds. Call it from the connection's rollback hook: frames of a
+// transaction that rolled back are never read, and written out later (at the connection's next
+// read of the log) they would land on the frames another connection has written there since.
+void DiscardWalWriteBuffer(sqlite3* db);
 
 }  // namespace custos::storage
