@@ -12,8 +12,8 @@ namespace custos::storage {
 namespace {
 
 constexpr char kName[] = "custos-wal-buffer";
-// 29 frames of 4 KB pages, a 29th of the system calls. The unix VFS writes less than 128 KB per
-// call (it masks the length to 17 bits: a 1 MB buffer came back as "disk is full").
+// 29 frames of 4 KB pages in one system call instead of 58. The unix VFS writes less than
+// 128 KB per call (it masks the length to 17 bits: a 1 MB buffer came back as "disk is full").
 constexpr size_t kCapacity = 120 * 1024;
 // A log frame begins with this header; bytes 4..7 are the database size after a commit, zero
 // in every frame but a commit's last (https://www.sqlite.org/fileformat2.html#walformat).
