@@ -522,7 +522,8 @@ Status ResourceStore::WritePreparedBatch(storage::Transaction& tx, const Request
         params.emplace_back(false);
       },
       postgres ? "OVERRIDING SYSTEM VALUE " : "",
-      " ON CONFLICT (resource_type, id) DO NOTHING RETURNING rid", [&](const storage::Row& row) {
+      " ON CONFLICT (resource_type, id) DO NOTHING RETURNING rid",
+      [&](const storage::Row& row) {
         const auto found = index_of_rid.find(row.Int(0));
         if (found != index_of_rid.end()) inserted[found->second] = true;
         return true;
