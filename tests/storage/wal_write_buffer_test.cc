@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "testing/temp_dir.h"
 
@@ -61,6 +62,26 @@ constexpr char kSummary[] =
     "SELECT count(*) || ':' || sum(length(body)) || ':' || "
     "sum(unicode(body) * id) FROM t";
 
+// Runs `statements` and COMMIT in a child process that then ends with _exit: no close, no
+// destructors, no checkpoint, so only what COMMIT wrote to the files remains. Whether it
+// committed.
+bool CommitsInAChildThatEndsWithoutClosing(const std::string& path,
+                                           const std::vector<std::string>& statements) {
+  const pid_t child = fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, WalWriteBufferVfs());
+    sqlite3_exec(db, "PRAGMA cache_size=50; BEGIN", nullptr, nullptr, nullptr);
+    for (const std::string& sql : statements)
+      sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    _exit(rc == SQLITE_OK ? 0 : 1);
+  }
+  int status = 0;
+  return waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 TEST(WalWriteBufferTest, OtherConnectionsReadWhatASpillingTransactionCommitted) {
   testing::TempDir dir;
   const std::string path = dir.File("t.db");
@@ -101,21 +122,7 @@ TEST(WalWriteBufferTest, ACommittedTransactionSurvivesTheProcessEndingWithoutClo
     Connection setup(path);
     setup.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
   }
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    // No close, no destructors, no checkpoint: only what COMMIT wrote to the files remains.
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, WalWriteBufferVfs());
-    sqlite3_exec(db, "PRAGMA cache_size=50; BEGIN", nullptr, nullptr, nullptr);
-    sqlite3_exec(db, kFill, nullptr, nullptr, nullptr);
-    const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    _exit(rc == SQLITE_OK ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
+  ASSERT_TRUE(CommitsInAChildThatEndsWithoutClosing(path, {kFill}));
   Connection reader(path);
   EXPECT_EQ(reader.Text("SELECT count(*) FROM t"), "20000");
   EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
@@ -132,23 +139,9 @@ TEST(WalWriteBufferTest, AChecksumRewriteAtCommitSurvivesTheProcessEndingWithout
     Connection setup(path);
     setup.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
   }
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    sqlite3* db = nullptr;
-    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, WalWriteBufferVfs());
-    sqlite3_exec(db, "PRAGMA cache_size=50; BEGIN", nullptr, nullptr, nullptr);
-    sqlite3_exec(db, kFill, nullptr, nullptr, nullptr);
-    // Rows on pages spilled long ago, and the last page, written again.
-    sqlite3_exec(db, "UPDATE t SET body = lower(body) WHERE id % 97 = 0 OR id = 20000", nullptr,
-                 nullptr, nullptr);
-    const int rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    _exit(rc == SQLITE_OK ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
+  // Rows on pages spilled long ago, and the last page, written again.
+  ASSERT_TRUE(CommitsInAChildThatEndsWithoutClosing(
+      path, {kFill, "UPDATE t SET body = lower(body) WHERE id % 97 = 0 OR id = 20000"}));
   Connection reader(path);
   EXPECT_EQ(reader.Text("SELECT count(*) FROM t"), "20000");
   EXPECT_EQ(reader.Text("SELECT count(*) FROM t WHERE body = lower(body)"), "207");
