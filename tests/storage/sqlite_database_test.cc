@@ -43,7 +43,9 @@ TEST(SqliteDatabaseTest, WriteAheadLogStaysBoundedUnderAWriterThatNeverPauses) {
     ASSERT_TRUE((*tx)->Commit().ok());
     longest_log = std::max(longest_log, FileSizeOrZero(dir.File("custos.db-wal")));
   }
-  EXPECT_LT(longest_log, std::uintmax_t{6} << 20);
+  // The restart is forced at 1 MiB: it waits for a passive checkpoint that is running rather
+  // than give up (on CI's slow disk it gave up nearly every time and the log reached 7.8 MiB).
+  EXPECT_LT(longest_log, std::uintmax_t{2} << 20);
 }
 
 }  // namespace
