@@ -99,6 +99,56 @@ TEST_P(FhirTest, CreateReadUpdateDeleteKeepsEveryVersion) {
   EXPECT_EQ(history["entry"][2]["resource"]["name"][0]["family"], "Garcia");
 }
 
+// Reads that arrive together are read together (one statement per batch of the read-audit
+// batcher): each request must still get its own resource, or its own 404 or 410, and every
+// resource given out must be on the audit trail once per read.
+TEST_P(FhirTest, ConcurrentReadsGetTheirOwnResourceAndAreEachAudited) {
+  std::vector<std::string> ids;
+  for (const char* family : {"Ames", "Baker", "Cruz", "Diaz", "Evans"}) {
+    const HttpResult created = Fhir("POST", "/fhir/Patient", PatientResource(family));
+    ASSERT_EQ(created.status, 201) << created.body;
+    ids.push_back(created.JsonBody()["id"]);
+  }
+  ASSERT_EQ(Fhir("DELETE", "/fhir/Patient/" + ids[4]).status, 204);
+  const std::vector<std::string> families = {"Ames", "Baker", "Cruz", "Diaz"};
+  constexpr int kThreads = 16, kReadsEach = 20;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      HttpClient client(server_->port());
+      for (int i = 0; i < kReadsEach; ++i) {
+        // Cycles through the four live patients, the deleted one and one that never was.
+        const int which = (t + i) % 6;
+        const std::string id = which < 5 ? ids[static_cast<std::size_t>(which)] : "no-such-patient";
+        const HttpResult read = client.Send("GET", "/fhir/Patient/" + id, "",
+                                            {{"Authorization", "Bearer " + clinician_}});
+        const bool right = which < 4 ? read.status == 200 && read.JsonBody()["id"] == id &&
+                                           read.JsonBody()["name"][0]["family"] ==
+                                               families[static_cast<std::size_t>(which)]
+                                     : read.status == (which == 4 ? 410 : 404);
+        if (!right) ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  // Each (thread, read) pair chose `which` = (t + i) % 6; count the reads of each patient.
+  std::map<std::string, int> expected;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kReadsEach; ++i) {
+      const int which = (t + i) % 6;
+      if (which < 5) ++expected[ids[static_cast<std::size_t>(which)]];
+    }
+  }
+  for (const auto& [id, reads] : expected) {
+    // The deleted one's reads are audited too: the 410 tells that it existed.
+    EXPECT_EQ(AuditEvents("action=resource.read&object_id=" + id + "&limit=500").size(),
+              static_cast<std::size_t>(reads))
+        << id;
+  }
+}
+
 TEST_P(FhirTest, InvalidResourcesAreRefusedWithTheElementNamed) {
   Json bad = PatientResource("Smith");
   bad["birthDate"] = "1980-13-45";

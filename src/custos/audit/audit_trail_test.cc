@@ -817,6 +817,72 @@ TEST_F(AuditTrailTest, BatcherFailsTheWholeBatchWhenWorkFails) {
   }
 }
 
+// The batch step runs once per batch, after every work of it, in the same transaction: works
+// that only note what they need have it done for all of them at once.
+TEST_F(AuditTrailTest, BatcherRunsItsStepOnceAfterTheWorksOfEachBatch) {
+  std::vector<std::string> noted;               // by the works, on the batcher's thread
+  std::vector<std::vector<std::string>> steps;  // what each run of the step found noted
+  std::promise<Status> first_done, second_done;
+  {
+    AuditBatcher batcher(*database_, *trail_);
+    batcher.SetBatchStep([&](storage::Transaction& tx, std::vector<AuditEvent>& events) -> Status {
+      steps.push_back(noted);
+      for (const auto& id : noted)
+        events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", id));
+      noted.clear();
+      // In the batch's transaction: what the works wrote is there.
+      CUSTOS_ASSIGN_OR_RETURN(const std::int64_t length, AuditTrail::Length(tx));
+      return length >= 1 ? Status::Ok() : Status::Internal("not in the batch's transaction");
+    });
+    // A first batch holds the thread while two works queue, so that they share the next one.
+    std::promise<void> started, release;
+    auto released = release.get_future().share();
+    batcher.SubmitWork(
+        [&, released](storage::Transaction& tx, std::vector<AuditEvent>&) -> Status {
+          started.set_value();
+          released.wait();
+          return trail_->Record(tx, AuditEvent::For(Context(), "resource.read", "Patient", "w0"));
+        },
+        [](Status) {});
+    started.get_future().wait();
+    auto note = [&](const std::string& id, std::promise<Status>& done) {
+      batcher.SubmitWork(
+          [&noted, id](storage::Transaction&, std::vector<AuditEvent>&) -> Status {
+            noted.push_back(id);
+            return Status::Ok();
+          },
+          [&done](Status status) { done.set_value(status); });
+    };
+    note("a", first_done);
+    note("b", second_done);
+    release.set_value();
+    EXPECT_OK(first_done.get_future().get());
+    EXPECT_OK(second_done.get_future().get());
+  }
+  ASSERT_EQ(steps.size(), 2u);  // the step ran in both batches
+  EXPECT_TRUE(steps[0].empty());
+  EXPECT_EQ(steps[1], (std::vector<std::string>{"a", "b"}));
+  std::set<std::string> objects;
+  for (const auto& event : AllEvents()) objects.insert(event.object_id);
+  EXPECT_EQ(objects, (std::set<std::string>{"w0", "a", "b"}));
+}
+
+// A step whose statement fails spoils its batch like a work's would.
+TEST_F(AuditTrailTest, BatcherFailsTheBatchWhenItsStepFails) {
+  std::promise<Status> done;
+  {
+    AuditBatcher batcher(*database_, *trail_);
+    batcher.SetBatchStep([](storage::Transaction& tx, std::vector<AuditEvent>&) -> Status {
+      return tx.Execute("SELECT no_such_column FROM audit_events").status();
+    });
+    std::vector<AuditEvent> events;
+    events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", "p1"));
+    batcher.Submit(std::move(events), [&](Status status) { done.set_value(status); });
+  }
+  EXPECT_FALSE(done.get_future().get().ok());
+  EXPECT_TRUE(AllEvents().empty());
+}
+
 // Lingering for a fuller batch happens only under load: a lone request, after another lone one,
 // starts its batch at once however long the linger (a wrong linger would hold it for a day).
 TEST_F(AuditTrailTest, BatcherDoesNotHoldALoneRequestForMore) {

@@ -37,6 +37,12 @@ void AuditBatcher::SubmitWork(Work work, std::function<void(Status)> done) {
   Enqueue({{}, std::move(work), std::move(done)});
 }
 
+void AuditBatcher::SetBatchStep(Work step) {
+  auto shared = std::make_shared<const Work>(std::move(step));
+  std::lock_guard lock(mutex_);
+  step_ = std::move(shared);
+}
+
 void AuditBatcher::Enqueue(Pending pending) {
   bool wake;
   {
@@ -51,6 +57,7 @@ void AuditBatcher::Enqueue(Pending pending) {
 void AuditBatcher::Run() {
   pthread_setname_np(pthread_self(), "audit-batcher");
   std::vector<Pending> batch;
+  std::shared_ptr<const Work> step;
   std::size_t last_batch = 0;
   while (true) {
     {
@@ -78,15 +85,16 @@ void AuditBatcher::Run() {
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(taken)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(taken));
+      step = step_;
     }
     last_batch = batch.size();
-    const Status status = Commit(batch);
+    const Status status = Commit(batch, step.get());
     for (auto& pending : batch) pending.done(status);
     batch.clear();
   }
 }
 
-Status AuditBatcher::Commit(std::vector<Pending>& batch) {
+Status AuditBatcher::Commit(std::vector<Pending>& batch, const Work* step) {
   std::vector<AuditEvent> events;
   for (auto& pending : batch) {
     for (auto& event : pending.events) events.push_back(std::move(event));
@@ -97,6 +105,7 @@ Status AuditBatcher::Commit(std::vector<Pending>& batch) {
       CUSTOS_RETURN_IF_ERROR(pending.work(*tx, events));
     }
   }
+  if (step && *step) CUSTOS_RETURN_IF_ERROR((*step)(*tx, events));
   if (!events.empty()) {
     CUSTOS_RETURN_IF_ERROR(sink_.RecordAll(*tx, events));
   }

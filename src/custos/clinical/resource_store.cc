@@ -740,22 +740,85 @@ Result<StoredResource> ResourceStore::Read(const RequestContext& context, const 
   return *found;
 }
 
-Result<StoredResource> ResourceStore::ReadIn(storage::Transaction& tx,
-                                             const RequestContext& context, const std::string& type,
-                                             const std::string& id,
-                                             std::vector<audit::AuditEvent>& events) {
-  CUSTOS_ASSIGN_OR_RETURN(
-      auto row, tx.QueryOne("SELECT " + std::string(kResourceColumns) +
-                                " FROM resources r JOIN resource_versions v ON v.rid = r.rid "
-                                "AND v.version = r.version WHERE r.resource_type = $1 AND "
-                                "r.id = $2",
-                            {type, id}));
-  if (!row) return Status::NotFound("no " + type + "/" + id);
-  CUSTOS_ASSIGN_OR_RETURN(StoredResource found, FromRow(*row));
-  events.push_back(EventFor(context, "resource.read", found));
-  if (found.deleted)
-    return Status::NotFound(type + "/" + id + " was deleted").WithReason("deleted");
-  return found;
+struct ResourceStore::BatchedRead {
+  RequestContext context;
+  std::string type;
+  std::string id;
+  Result<StoredResource> result = Status::Internal("not read");
+};
+
+struct ResourceStore::NotedReads {
+  std::uint64_t transaction = 0;  // the serial of the transaction `reads` were noted in
+  std::vector<std::shared_ptr<BatchedRead>> reads;
+};
+
+void ResourceStore::SetReadBatcher(audit::AuditBatcher* batcher) {
+  read_batcher_ = batcher;
+  if (batcher == nullptr) return;  // the batcher keeps its step for what is still queued
+  auto noted = std::make_shared<NotedReads>();
+  noted_reads_ = noted;
+  batcher->SetBatchStep(
+      [this, noted](storage::Transaction& tx, std::vector<audit::AuditEvent>& events) {
+        return ReadNoted(*noted, tx, events);
+      });
+}
+
+Status ResourceStore::ReadNoted(NotedReads& noted, storage::Transaction& tx,
+                                std::vector<audit::AuditEvent>& events) {
+  // Reads noted in a batch that failed before its step are that batch's; their requests have
+  // had its error.
+  if (noted.transaction != tx.serial() || noted.reads.empty()) return Status::Ok();
+  std::vector<std::shared_ptr<BatchedRead>> reads = std::move(noted.reads);
+  noted.reads.clear();
+
+  // Many requests may read the same resource; each different one is looked up once.
+  std::unordered_map<std::string, std::size_t> key_index;  // "type/id" → keys
+  std::vector<const BatchedRead*> keys;
+  for (const auto& read : reads) {
+    if (key_index.emplace(read->type + "/" + read->id, keys.size()).second)
+      keys.push_back(read.get());
+  }
+  std::vector<std::optional<Result<StoredResource>>> found(keys.size());
+  constexpr std::size_t kKeysPerStatement = 32;
+  for (std::size_t start = 0; start < keys.size(); start += kKeysPerStatement) {
+    const std::size_t count = std::min(kKeysPerStatement, keys.size() - start);
+    // The keys as a table joined to the resources: both planners look each one up by its index
+    // (a row-value IN list made SQLite scan every version).
+    std::string sql = "WITH k(t, i) AS (VALUES ";
+    storage::Params params;
+    params.reserve(2 * count);
+    for (std::size_t n = 0; n < count; ++n) {
+      sql += n == 0 ? "($" : ", ($";
+      sql += std::to_string(2 * n + 1) + ", $" + std::to_string(2 * n + 2) + ")";
+      params.emplace_back(keys[start + n]->type);
+      params.emplace_back(keys[start + n]->id);
+    }
+    sql += ") SELECT ";
+    sql += kResourceColumns;
+    sql +=
+        " FROM k JOIN resources r ON r.resource_type = k.t AND r.id = k.i "
+        "JOIN resource_versions v ON v.rid = r.rid AND v.version = r.version";
+    CUSTOS_RETURN_IF_ERROR(tx.Query(sql, params, [&](const storage::Row& row) {
+      const auto it = key_index.find(row.String(0) + "/" + row.String(1));
+      if (it != key_index.end()) found[it->second] = FromRow(row);
+      return true;
+    }));
+  }
+
+  for (auto& read : reads) {
+    const auto& stored = found[key_index.at(read->type + "/" + read->id)];
+    if (!stored) {
+      read->result = Status::NotFound("no " + read->type + "/" + read->id);
+      continue;
+    }
+    read->result = *stored;  // or the error of a damaged resource, which gives nothing out
+    if (!read->result.ok()) continue;
+    events.push_back(EventFor(read->context, "resource.read", *read->result));
+    if (read->result->deleted)
+      read->result =
+          Status::NotFound(read->type + "/" + read->id + " was deleted").WithReason("deleted");
+  }
+  return Status::Ok();
 }
 
 void ResourceStore::ReadAsync(const RequestContext& context, std::string type, std::string id,
@@ -768,34 +831,30 @@ void ResourceStore::ReadAsync(const RequestContext& context, std::string type, s
     done(Read(context, type, id));
     return;
   }
-  struct Job {
-    RequestContext context;
-    std::string type;
-    std::string id;
-    Result<StoredResource> result = Status::Internal("not read");
-  };
-  auto job = std::make_shared<Job>(Job{context, std::move(type), std::move(id)});
-  job->context.deferred_reads = nullptr;  // its event goes into the batch's transaction
+  auto read = std::make_shared<BatchedRead>(BatchedRead{context, std::move(type), std::move(id)});
+  read->context.deferred_reads = nullptr;  // its event goes into the batch's transaction
   read_batcher_->SubmitWork(
-      [this, job](storage::Transaction& tx, std::vector<audit::AuditEvent>& events) -> Status {
-        job->result = ReadIn(tx, job->context, job->type, job->id, events);
-        // Not found is the read's answer; only a failed statement is the batch's failure.
-        const StatusCode code = job->result.status().code();
-        if (code == StatusCode::kInternal || code == StatusCode::kUnavailable)
-          return job->result.status();
+      // Only noted here: the batch step reads every noted resource at once.
+      [noted = noted_reads_, read](storage::Transaction& tx,
+                                   std::vector<audit::AuditEvent>&) -> Status {
+        if (noted->transaction != tx.serial()) {
+          noted->reads.clear();
+          noted->transaction = tx.serial();
+        }
+        noted->reads.push_back(read);
         return Status::Ok();
       },
-      [job, done = std::move(done)](Status committed) {
+      [read, done = std::move(done)](Status committed) {
         if (!committed.ok()) {
           done(Status::Unavailable("the audit trail could not record this read; try again"));
           return;
         }
-        done(std::move(job->result));
+        done(std::move(read->result));
       });
 }
 
 Status ResourceStore::RunAuditedRead(const RequestContext& context, const AuditedRead& read) {
-  if (!ReadsInBatches()) {
+  if (!AuditedReadsInBatches()) {
     std::vector<audit::AuditEvent> events;
     {
       CUSTOS_ASSIGN_OR_RETURN(auto tx, database_.Begin(storage::TransactionMode::kReadOnly));

@@ -121,15 +121,13 @@ class ResourceStore {
   using AuditedRead =
       std::function<Status(storage::Transaction&, std::vector<audit::AuditEvent>& events)>;
   Status RunAuditedRead(const RequestContext& context, const AuditedRead& read);
-  // Enables ReadAsync's batches. The batcher must outlive every ReadAsync.
-  void SetReadBatcher(audit::AuditBatcher* batcher) { read_batcher_ = batcher; }
-  // Whether reads run inside the batcher's batches. Only on SQLite: there the batch's connection
-  // has the one warm page cache and a read costs microseconds; on PostgreSQL every statement is a
-  // round trip to another process, and one thread making them all would queue every reader
-  // behind the others (reads there run on the worker threads, only their events are batched).
-  bool ReadsInBatches() const {
-    return read_batcher_ != nullptr && database_.backend() == storage::Backend::kSqlite;
-  }
+  // Enables ReadAsync's batches (and sets the batcher's batch step). The batcher must outlive
+  // every ReadAsync; the store must outlive the batcher.
+  void SetReadBatcher(audit::AuditBatcher* batcher);
+  // Whether ReadAsync runs in the batcher's batches. The reads of a batch are one statement
+  // together: on SQLite the batch's connection has the one warm page cache, and on PostgreSQL a
+  // statement is a round trip to another process, which one per read made the cost of a read.
+  bool ReadsInBatches() const { return read_batcher_ != nullptr; }
   // One version. kNotFound when it does not exist.
   Result<StoredResource> ReadVersion(const RequestContext& context, const std::string& type,
                                      const std::string& id, std::int64_t version);
@@ -207,10 +205,18 @@ class ResourceStore {
                     const IndexEntries& entries);
   Status AuditRead(const RequestContext& context, const StoredResource& resource,
                    std::string_view action);
-  // Read inside `tx`; its audit event goes to `events`, for the caller to record in `tx`.
-  Result<StoredResource> ReadIn(storage::Transaction& tx, const RequestContext& context,
-                                const std::string& type, const std::string& id,
-                                std::vector<audit::AuditEvent>& events);
+  // ReadAsync's reads, noted by their works in a batch and read by the batch step.
+  struct BatchedRead;
+  struct NotedReads;
+  // Reads what was noted in `tx`'s batch, one statement for up to 32 different resources; their
+  // audit events go to `events`. An error only when a statement failed.
+  Status ReadNoted(NotedReads& noted, storage::Transaction& tx,
+                   std::vector<audit::AuditEvent>& events);
+  // Whether RunAuditedRead runs in the batcher's batches: only on SQLite, where a statement is
+  // no round trip (its reads are the caller's own statements, one after the other).
+  bool AuditedReadsInBatches() const {
+    return read_batcher_ != nullptr && database_.backend() == storage::Backend::kSqlite;
+  }
 
   storage::Database& database_;
   audit::AuditSink& audit_;
@@ -219,6 +225,7 @@ class ResourceStore {
   Validator validator_;
   std::shared_ptr<const IndexLayout> layout_;
   audit::AuditBatcher* read_batcher_ = nullptr;
+  std::shared_ptr<NotedReads> noted_reads_;  // with read_batcher_; used on its thread only
 };
 
 // The Patient whose compartment holds a resource with these index entries: the resource itself

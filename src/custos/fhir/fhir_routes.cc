@@ -598,8 +598,8 @@ void AddFhirRoutes(http::Api& api, FhirServices& s) {
       }));
 
   // The read most clients make most often runs in the read-audit batcher's batches where the
-  // store does that (ResourceStore::ReadsInBatches, SQLite): the handler only queues it, so the
-  // I/O thread answers it without a trip to the worker pool. Elsewhere it reads on a worker.
+  // store does that (ResourceStore::ReadsInBatches, the server): the handler only queues it, so
+  // the I/O thread answers it without a trip to the worker pool. Elsewhere it reads on a worker.
   constexpr const char* kReadSummary = "Read the current version of a resource";
   Route read = FhirRoute(
       "GET", "/fhir/{type}/{id}", Access::kPermission, Permission::kClinicalRead, kReadSummary,
