@@ -774,9 +774,16 @@ Status ResourceStore::ReadNoted(NotedReads& noted, storage::Transaction& tx,
   // Many requests may read the same resource; each different one is looked up once.
   std::unordered_map<std::string, std::size_t> key_index;  // "type/id" → keys
   std::vector<const BatchedRead*> keys;
-  for (const auto& read : reads) {
-    if (key_index.emplace(read->type + "/" + read->id, keys.size()).second)
-      keys.push_back(read.get());
+  std::vector<std::size_t> key_of(reads.size());
+  std::vector<int> readers;  // of each key, counted down as they get their answer
+  for (std::size_t n = 0; n < reads.size(); ++n) {
+    const auto [it, added] = key_index.emplace(reads[n]->type + "/" + reads[n]->id, keys.size());
+    if (added) {
+      keys.push_back(reads[n].get());
+      readers.push_back(0);
+    }
+    key_of[n] = it->second;
+    ++readers[it->second];
   }
   std::vector<std::optional<Result<StoredResource>>> found(keys.size());
   constexpr std::size_t kKeysPerStatement = 32;
@@ -805,13 +812,16 @@ Status ResourceStore::ReadNoted(NotedReads& noted, storage::Transaction& tx,
     }));
   }
 
-  for (auto& read : reads) {
-    const auto& stored = found[key_index.at(read->type + "/" + read->id)];
+  for (std::size_t n = 0; n < reads.size(); ++n) {
+    BatchedRead* read = reads[n].get();
+    auto& stored = found[key_of[n]];
     if (!stored) {
       read->result = Status::NotFound("no " + read->type + "/" + read->id);
       continue;
     }
-    read->result = *stored;  // or the error of a damaged resource, which gives nothing out
+    // A copy for each reader but the last, which takes it (or the error of a damaged resource,
+    // which gives nothing out).
+    read->result = --readers[key_of[n]] == 0 ? std::move(*stored) : *stored;
     if (!read->result.ok()) continue;
     events.push_back(EventFor(read->context, "resource.read", *read->result));
     if (read->result->deleted)
