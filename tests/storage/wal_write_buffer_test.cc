@@ -82,23 +82,31 @@ bool CommitsInAChildThatEndsWithoutClosing(const std::string& path,
   return waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-TEST(WalWriteBufferTest, OtherConnectionsReadWhatASpillingTransactionCommitted) {
-  testing::TempDir dir;
-  const std::string path = dir.File("t.db");
-  Connection writer(path);
-  writer.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+// Each test has a database file of its own (`path_`); kCreate makes its table `t`.
+class WalWriteBufferTest : public ::testing::Test {
+ protected:
+  static constexpr char kCreate[] = "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)";
+  // For the tests whose writer is a child process: the table, made and closed beforehand.
+  void CreateTable() { Connection(path_).Exec(kCreate); }
+
+  testing::TempDir dir_;
+  const std::string path_ = dir_.File("t.db");
+};
+
+TEST_F(WalWriteBufferTest, OtherConnectionsReadWhatASpillingTransactionCommitted) {
+  Connection writer(path_);
+  writer.Exec(kCreate);
   writer.Exec(std::string("BEGIN; ") + kFill + "; COMMIT");
-  Connection reader(path);
+  Connection reader(path_);
   EXPECT_EQ(reader.Text(kSummary), writer.Text(kSummary));
   EXPECT_EQ(reader.Text("SELECT count(*) FROM t"), "20000");
   EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
 }
 
-TEST(WalWriteBufferTest, ACommitIsInTheLogFileWhenCommitReturns) {
-  testing::TempDir dir;
-  const std::string path = dir.File("t.db");
-  Connection writer(path);
-  writer.Exec("PRAGMA wal_autocheckpoint=0; CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+TEST_F(WalWriteBufferTest, ACommitIsInTheLogFileWhenCommitReturns) {
+  Connection writer(path_);
+  writer.Exec("PRAGMA wal_autocheckpoint=0");
+  writer.Exec(kCreate);
   int frames = 0;
   sqlite3_wal_hook(
       writer.db(),
@@ -110,20 +118,16 @@ TEST(WalWriteBufferTest, ACommitIsInTheLogFileWhenCommitReturns) {
   for (int i = 0; i < 3; ++i) {
     writer.Exec("INSERT INTO t (body) VALUES (printf('%.3000c', 'x'))");
     // The log holds a 32-byte header and then frames of a 24-byte header and a 4 KB page.
-    EXPECT_EQ(std::filesystem::file_size(path + "-wal"), 32u + static_cast<unsigned>(frames) * 4120)
+    EXPECT_EQ(std::filesystem::file_size(path_ + "-wal"),
+              32u + static_cast<unsigned>(frames) * 4120)
         << "after commit " << i;
   }
 }
 
-TEST(WalWriteBufferTest, ACommittedTransactionSurvivesTheProcessEndingWithoutClosing) {
-  testing::TempDir dir;
-  const std::string path = dir.File("t.db");
-  {
-    Connection setup(path);
-    setup.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
-  }
-  ASSERT_TRUE(CommitsInAChildThatEndsWithoutClosing(path, {kFill}));
-  Connection reader(path);
+TEST_F(WalWriteBufferTest, ACommittedTransactionSurvivesTheProcessEndingWithoutClosing) {
+  CreateTable();
+  ASSERT_TRUE(CommitsInAChildThatEndsWithoutClosing(path_, {kFill}));
+  Connection reader(path_);
   EXPECT_EQ(reader.Text("SELECT count(*) FROM t"), "20000");
   EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
 }
@@ -132,51 +136,42 @@ TEST(WalWriteBufferTest, ACommittedTransactionSurvivesTheProcessEndingWithoutClo
 // COMMIT SQLite rewrites the checksums of every frame from there on, the commit frame's last: a
 // header rewritten after the commit frame was written. It must reach the file before COMMIT
 // returns, or recovery finds a bad checksum and drops the transaction.
-TEST(WalWriteBufferTest, AChecksumRewriteAtCommitSurvivesTheProcessEndingWithoutClosing) {
-  testing::TempDir dir;
-  const std::string path = dir.File("t.db");
-  {
-    Connection setup(path);
-    setup.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
-  }
+TEST_F(WalWriteBufferTest, AChecksumRewriteAtCommitSurvivesTheProcessEndingWithoutClosing) {
+  CreateTable();
   // Rows on pages spilled long ago, and the last page, written again.
   ASSERT_TRUE(CommitsInAChildThatEndsWithoutClosing(
-      path, {kFill, "UPDATE t SET body = lower(body) WHERE id % 97 = 0 OR id = 20000"}));
-  Connection reader(path);
+      path_, {kFill, "UPDATE t SET body = lower(body) WHERE id % 97 = 0 OR id = 20000"}));
+  Connection reader(path_);
   EXPECT_EQ(reader.Text("SELECT count(*) FROM t"), "20000");
   EXPECT_EQ(reader.Text("SELECT count(*) FROM t WHERE body = lower(body)"), "207");
   EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
 }
 
-TEST(WalWriteBufferTest, ASpilledTransactionThatRollsBackLeavesNothing) {
-  testing::TempDir dir;
-  const std::string path = dir.File("t.db");
-  Connection writer(path);
-  writer.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+TEST_F(WalWriteBufferTest, ASpilledTransactionThatRollsBackLeavesNothing) {
+  Connection writer(path_);
+  writer.Exec(kCreate);
   writer.Exec("INSERT INTO t VALUES (0, 'kept')");
   writer.Exec(std::string("BEGIN; ") + kFill + "; ROLLBACK");
   // The next transaction writes its frames over those the rolled-back one left in the log.
   writer.Exec("INSERT INTO t VALUES (1, 'also kept')");
-  Connection reader(path);
+  Connection reader(path_);
   EXPECT_EQ(reader.Text("SELECT group_concat(body, '|') FROM t"), "kept|also kept");
   EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
 }
 
 // What a rolled-back transaction left in its connection's buffer must never reach the file: by
 // then another connection may have written its own frames at the same place in the log.
-TEST(WalWriteBufferTest, ARolledBackTransactionDoesNotOverwriteAnotherConnectionsCommit) {
-  testing::TempDir dir;
-  const std::string path = dir.File("t.db");
-  Connection a(path);
-  a.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+TEST_F(WalWriteBufferTest, ARolledBackTransactionDoesNotOverwriteAnotherConnectionsCommit) {
+  Connection a(path_);
+  a.Exec(kCreate);
   a.Exec(std::string("BEGIN; ") + kFill + "; ROLLBACK");
-  Connection b(path);
+  Connection b(path_);
   for (int i = 0; i < 20; ++i) {
     b.Exec("INSERT INTO t (body) VALUES (printf('%.3000c', 'b'))");
   }
   // a reads the log again (b's frames), which would write out whatever a still held.
   EXPECT_EQ(a.Text("SELECT count(*) FROM t"), "20");
-  Connection reader(path);
+  Connection reader(path_);
   EXPECT_EQ(reader.Text("SELECT count(*) || ':' || min(body = printf('%.3000c', 'b')) FROM t"),
             "20:1");
   EXPECT_EQ(reader.Text("PRAGMA integrity_check"), "ok");
