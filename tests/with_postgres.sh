@@ -5,9 +5,9 @@
 # Runs COMMAND with a throw-away PostgreSQL 15 and CUSTOS_TEST_POSTGRES_URL pointing at an empty
 # database `custos_test` in it. The cluster lives in a fresh temporary directory, listens on a
 # free port on 127.0.0.1 (and a unix socket in that directory), trusts local connections and runs
-# without fsync (with PG_DURABLE=1, with PostgreSQL's durable defaults and shared_buffers=256MB,
-# as the benchmarks run it). It is stopped and deleted afterwards, whether COMMAND succeeds, fails or the
-# script is interrupted. Exits with COMMAND's status.
+# without fsync (with PG_DURABLE=1, with PostgreSQL's durable defaults, shared_buffers=256MB and
+# wal_init_zero=off, as the benchmarks run it). It is stopped and deleted afterwards, whether
+# COMMAND succeeds, fails or the script is interrupted. Exits with COMMAND's status.
 #
 # When run as root (as CI does) the server runs as the `postgres` system user, since PostgreSQL
 # refuses to run as root; otherwise as the current user. Needs no TTY and no stdin.
@@ -86,7 +86,12 @@ free_port() {
 }
 
 settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-[ "${PG_DURABLE:-0}" = 1 ] && settings="-c shared_buffers=256MB"
+# wal_init_zero=off: a new cluster creates each 16 MB log segment as the log reaches it, and by
+# default fills it with zeros first, inside the commit that crossed into it, which every other
+# commit then waits for (10-25 ms here, several times a second under the read benchmark). A
+# cluster in service mostly recycles old segments instead. Without the zeros the segment's blocks
+# are allocated by the writes themselves, and fdatasync makes that allocation durable with them.
+[ "${PG_DURABLE:-0}" = 1 ] && settings="-c shared_buffers=256MB -c wal_init_zero=off"
 port=""
 for _ in 1 2 3 4 5; do
   candidate="$(free_port)"
