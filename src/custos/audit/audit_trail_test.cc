@@ -257,6 +257,29 @@ TEST_F(AuditTrailTest, ManyEventsInOneTransactionChain) {
   }
 }
 
+// RecordAll writes its events a group of rows per statement; with more events than one group
+// holds, each group must continue the chain where the one before it ended, in order.
+TEST_F(AuditTrailTest, OneCallWithMoreEventsThanAStatementHoldsChainsThemInOrder) {
+  constexpr int kEvents = 150;  // more than two statements' worth
+  std::vector<AuditEvent> events;
+  for (int i = 0; i < kEvents; ++i)
+    events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", std::to_string(i)));
+  auto tx = database_->Begin();
+  ASSERT_OK(tx);
+  ASSERT_OK(trail_->RecordAll(**tx, events));
+  ASSERT_OK((*tx)->Commit());
+  const auto stored = AllEvents();
+  ASSERT_EQ(stored.size(), static_cast<size_t>(kEvents));
+  for (size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_EQ(stored[i].sequence, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(stored[i].object_id, std::to_string(i));
+    EXPECT_EQ(ComputeEventHash(stored[i]), stored[i].hash) << "at sequence " << i + 1;
+    if (i > 0) {
+      EXPECT_EQ(stored[i].prev_hash, stored[i - 1].hash) << "at sequence " << i + 1;
+    }
+  }
+}
+
 // Transaction: "Not thread-safe: use it from one thread at a time" — so one transaction may be
 // used by several threads in turn (a worker pool, a coroutine that resumes elsewhere).
 // BUG: AuditTrail::Record caches the chain head in a `thread_local ChainHead` keyed by
