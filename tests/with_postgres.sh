@@ -88,7 +88,7 @@ free_port() {
 settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 # wal_init_zero=off: a new cluster creates each 16 MB log segment as the log reaches it, and by
 # default fills it with zeros first, inside the commit that crossed into it, which every other
-# commit then waits for (10-25 ms here, several times a second under the read benchmark). A
+# commit then waits for (10-25 ms here, about once a second under the read benchmark). A
 # cluster in service mostly recycles old segments instead. Without the zeros the segment's blocks
 # are allocated by the writes themselves, and fdatasync makes that allocation durable with them.
 [ "${PG_DURABLE:-0}" = 1 ] && settings="-c shared_buffers=256MB -c wal_init_zero=off"
