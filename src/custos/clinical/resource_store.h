@@ -208,7 +208,7 @@ class ResourceStore {
   // ReadAsync's reads, noted by their works in a batch and read by the batch step.
   struct BatchedRead;
   struct NotedReads;
-  // Reads what was noted in `tx`'s batch, one statement for up to 32 different resources; their
+  // Reads what was noted in `tx`'s batch, one statement for up to 64 different resources; their
   // audit events go to `events`. An error only when a statement failed.
   Status ReadNoted(NotedReads& noted, storage::Transaction& tx,
                    std::vector<audit::AuditEvent>& events);
