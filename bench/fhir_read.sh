@@ -2,7 +2,7 @@
 # GET /fhir/Patient/{id} (authenticated, audited) against the hello-world handler on the same
 # server in the same run, wrk -t2 -c64. Loads the demo patients first.
 # DATABASE=postgresql://… runs on PostgreSQL instead of SQLite.
-# The two take turns, ROUNDS times DURATION each: this machine's speed drifts from one minute to
+# The two take turns, ROUNDS times DURATION each: this machine's speed drifts from one moment to
 # the next, and turns give both the same share of fast and slow moments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ token=$(bench_login clinician)
 id=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/fhir/Patient?_count=1" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["entry"][0]["resource"]["id"])')
 # CPU time (user + system, clock ticks) so far: the server's; PostgreSQL's (every `postgres`
-# process of the machine's, so run nothing else on it); the whole machine's and its idle time.
+# process on the machine, so run no other cluster); the whole machine's and its idle time.
 server_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 database_ticks() {
   local total=0 pid
