@@ -812,15 +812,18 @@ TEST_F(AuditTrailTest, BatcherFailsTheWholeBatchWhenWorkFails) {
   {
     AuditBatcher batcher(*database_, *trail_);
     // Queued together: the batcher thread takes both in one batch only if it is busy, so make it
-    // busy with a first item that waits for the others to be queued.
-    std::promise<void> queued;
+    // busy with a first item that waits for the others to be queued. Only once that item runs:
+    // a thread that woke late could otherwise take it with the next one and leave the last.
+    std::promise<void> running, queued;
     auto queued_future = queued.get_future().share();
     batcher.SubmitWork(
-        [queued_future](storage::Transaction&, std::vector<AuditEvent>&) -> Status {
+        [&running, queued_future](storage::Transaction&, std::vector<AuditEvent>&) -> Status {
+          running.set_value();
           queued_future.wait();
           return Status::Ok();
         },
         [](Status) {});
+    running.get_future().wait();
     batcher.SubmitWork(
         [&](storage::Transaction& tx, std::vector<AuditEvent>& events) -> Status {
           events.push_back(AuditEvent::For(Context(), "resource.read", "Patient", "w1"));
