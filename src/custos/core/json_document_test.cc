@@ -113,6 +113,52 @@ TEST(JsonDocumentTest, RefusesWhatIsNotJsonAndSaysWhere) {
   }
 }
 
+// The parser reads strings and indentation eight bytes at a time; whatever ends a string or
+// needs a closer look must be found at every offset within (and across) those eight bytes.
+TEST(JsonDocumentTest, FindsWhatEndsOrBreaksAStringAtEveryOffset) {
+  for (size_t at = 0; at < 20; ++at) {
+    SCOPED_TRACE(at);
+    const std::string before(at, 'a');
+    const std::string after(11, 'b');
+    JsonDocument doc;  // the text must outlive what is read from it
+    // The closing quote.
+    const std::string member = "{\"" + before + "\": \"" + after + "\"}";
+    ASSERT_OK(doc.Parse(member));
+    EXPECT_THAT(Keys(doc.root()), ElementsAre(before));
+    // An escape, then more text.
+    const std::string escaped = "\"" + before + "\\\"" + after + "\"";
+    ASSERT_OK(doc.Parse(escaped));
+    EXPECT_EQ(doc.root().string(), before + "\"" + after);
+    // A multi-byte character, checked and kept.
+    const std::string accented = "\"" + before + "\xc3\xa9" + after + "\"";
+    ASSERT_OK(doc.Parse(accented));
+    EXPECT_EQ(doc.root().string(), before + "\xc3\xa9" + after);
+    // A control character or broken UTF-8, refused at its own byte (the opening quote is byte 0).
+    for (const char* bad : {"\n", "\x1f", "\xc3("}) {
+      const Status status = doc.Parse("\"" + before + bad + after + "\"");
+      EXPECT_THAT(status.message(), HasSubstr("at byte " + std::to_string(at + 1)));
+    }
+    // The text ends inside the string.
+    EXPECT_THAT(doc.Parse("\"" + before).message(), HasSubstr("unterminated string"));
+  }
+}
+
+TEST(JsonDocumentTest, SkipsIndentationOfEveryLength) {
+  for (size_t width = 0; width < 20; ++width) {
+    SCOPED_TRACE(width);
+    const std::string indent(width, ' ');
+    JsonDocument doc;
+    const std::string text = "{\n" + indent + "\"a\":" + indent + "1,\r\n\t" + indent + "\"b\": [" +
+                             indent + "true" + indent + "]" + indent + "}" + indent;
+    ASSERT_OK(doc.Parse(text));
+    EXPECT_THAT(Keys(doc.root()), ElementsAre("a", "b"));
+    EXPECT_EQ(doc.root().find("b").Compact(), "[true]");
+    // Space is not a value: a document of only spaces, or one cut off after them, is refused.
+    EXPECT_THAT(doc.Parse(indent).message(), HasSubstr("unexpected end"));
+    EXPECT_THAT(doc.Parse("[1," + indent).message(), HasSubstr("unexpected end"));
+  }
+}
+
 TEST(JsonDocumentTest, RefusesNestingDeeperThanTheLimit) {
   JsonDocument doc;
   const std::string deep(JsonDocument::kMaxDepth + 1, '[');
