@@ -9,6 +9,7 @@ DEBIAN_PACKAGES := \
   libpq-dev postgresql-15 postgresql-client-15 \
   libssl-dev libsodium-dev liboath-dev libqrencode-dev zlib1g-dev \
   libspdlog-dev libfmt-dev prometheus-cpp-dev libcli11-dev libtomlplusplus-dev libzstd-dev zstd \
+  libdeflate-dev \
   libjemalloc-dev \
   googletest libgtest-dev libgmock-dev libbenchmark-dev \
   wrk chromium clang-format

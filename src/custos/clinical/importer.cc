@@ -1,6 +1,6 @@
 #include "custos/clinical/importer.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -8,7 +8,6 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include <pthread.h>
@@ -31,43 +30,50 @@ bool IsDeduplicatedType(std::string_view type) {
 
 }  // namespace
 
+// The importer holds each file whole, so it inflates whole buffers with libdeflate: 2–3 times
+// zlib's speed, and its CRC-32 uses the processor's carry-less multiply (zlib's inflate and CRC
+// were 6.7 % of an import's instructions). Readers that stream, such as the patient files of
+// `custos mpi`, keep zlib.
 Result<std::string> ReadMaybeGzipped(const std::string& path) {
-  if (!EndsWith(path, ".gz")) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::NotFound("cannot read " + path);
-    std::ostringstream contents;
-    contents << in.rdbuf();
-    return contents.str();
-  }
-  // The gzip trailer's last four bytes hold the inflated size (modulo 4 GiB): inflating straight
-  // into a string of that size saves growing it, which copied the text over and over.
-  std::size_t expected = 0;
-  {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) return Status::NotFound("cannot read " + path);
-    if (in.tellg() >= 4) {
-      unsigned char size[4] = {};
-      in.seekg(-4, std::ios::end);
-      in.read(reinterpret_cast<char*>(size), 4);
-      expected = size[0] | (size[1] << 8) | (size[2] << 16) | (std::size_t{size[3]} << 24);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::string raw(static_cast<std::size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
+    return Status::NotFound("cannot read " + path);
+  auto is_gzip_member = [&](std::size_t at) {
+    return raw.size() - at >= 2 && static_cast<unsigned char>(raw[at]) == 0x1f &&
+           static_cast<unsigned char>(raw[at + 1]) == 0x8b;
+  };
+  // As zlib's gzread did: a .gz file that is not gzip is read as it is.
+  if (!EndsWith(path, ".gz") || !is_gzip_member(0)) return raw;
+
+  std::unique_ptr<libdeflate_decompressor, decltype(&libdeflate_free_decompressor)> inflater(
+      libdeflate_alloc_decompressor(), &libdeflate_free_decompressor);
+  if (!inflater) return Status::ResourceExhausted("out of memory inflating " + path);
+  // The trailer's last four bytes hold the inflated size of the last member (modulo 4 GiB):
+  // for the usual file of one member, exactly the room it needs.
+  std::size_t room = 0;
+  for (std::size_t i = 0; i < 4 && raw.size() >= 4; ++i)
+    room |= std::size_t{static_cast<unsigned char>(raw[raw.size() - 4 + i])} << (8 * i);
+  std::string out(std::max(room, raw.size()), '\0');
+  std::size_t read = 0, filled = 0;
+  // Member after member (a concatenation of gzip files is one gzip file); what follows the last
+  // is ignored, as zlib did.
+  while (read < raw.size() && is_gzip_member(read)) {
+    std::size_t used = 0, produced = 0;
+    const libdeflate_result result =
+        libdeflate_gzip_decompress_ex(inflater.get(), raw.data() + read, raw.size() - read,
+                                      out.data() + filled, out.size() - filled, &used, &produced);
+    if (result == LIBDEFLATE_INSUFFICIENT_SPACE) {
+      out.resize(out.size() * 2);  // this member again, with more room
+      continue;
     }
+    if (result != LIBDEFLATE_SUCCESS)
+      return Status::InvalidArgument(path + " is not a readable gzip file", "file");
+    read += used;
+    filled += produced;
   }
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (!file) return Status::NotFound("cannot read " + path);
-  gzbuffer(file, 1 << 17);
-  std::string out(expected + 1, '\0');  // one spare byte shows when the guess was short
-  std::size_t filled = 0;
-  int read = 0;
-  for (;;) {
-    if (filled == out.size()) out.resize(out.size() * 2 + (1 << 16));
-    const auto room = static_cast<unsigned>(std::min<std::size_t>(out.size() - filled, 1u << 30));
-    read = gzread(file, out.data() + filled, room);
-    if (read <= 0) break;
-    filled += static_cast<std::size_t>(read);
-  }
-  const bool failed = read < 0;
-  gzclose(file);
-  if (failed) return Status::InvalidArgument(path + " is not a readable gzip file", "file");
   out.resize(filled);
   return out;
 }

@@ -106,6 +106,47 @@ class ImporterTest : public ::testing::Test {
   RequestContext context_ = RequestContext::System("importer-test", "cli");
 };
 
+// Files are read whole and inflated by libdeflate; what zlib's gzread accepted must still read
+// the same: several members one after the other, bytes after the last member, a .gz file that is
+// not compressed at all. A damaged member is refused, not read short.
+TEST_F(ImporterTest, ReadsGzipFilesAsZlibDid) {
+  auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto text = [](const std::string& path) -> std::string {
+    auto read = ReadMaybeGzipped(path);
+    return read.ok() ? *read : "error: " + read.status().ToString();
+  };
+  auto write = [&](const std::string& name, const std::string& contents) {
+    const std::string path = dir_.File(name);
+    std::ofstream(path, std::ios::binary) << contents;
+    return path;
+  };
+  // Large and repetitive, so that the inflated text is many times the file, and a second member
+  // far smaller than the first: the trailer then says far less room than the whole needs.
+  std::string large;
+  for (int i = 0; i < 20000; ++i) large += "{\"line\": " + std::to_string(i) + "}\n";
+  const std::string one = bytes(WriteFile("one.json.gz", large));
+  const std::string two = bytes(WriteFile("two.json.gz", "tail"));
+
+  EXPECT_EQ(text(WriteFile("plain.json", "{}")), "{}");
+  EXPECT_EQ(text(dir_.File("one.json.gz")), large);
+  EXPECT_EQ(text(write("both.json.gz", one + two)), large + "tail");
+  EXPECT_EQ(text(write("padded.json.gz", two + std::string(100, '\0'))), "tail");
+  EXPECT_EQ(text(write("stored.json.gz", "[1]")), "[1]");
+  EXPECT_EQ(text(write("empty.json.gz", "")), "");
+
+  std::string damaged = one;
+  damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x55);
+  EXPECT_EQ(ReadMaybeGzipped(write("damaged.json.gz", damaged)).status().code(),
+            StatusCode::kInvalidArgument);
+  std::string cut = one.substr(0, one.size() - 9);  // the trailer's checksum and size gone
+  EXPECT_EQ(ReadMaybeGzipped(write("cut.json.gz", cut)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadMaybeGzipped(dir_.File("missing.json.gz")).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(ImporterTest, RepeatedOrganizationsAreStoredOnceAndReferencesFollow) {
   const std::vector<std::string> paths = WritePatientBundles(0, 4);
   ImportStats stats;
