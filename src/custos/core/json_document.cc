@@ -66,18 +66,29 @@ class JsonParser {
   static std::ptrdiff_t FirstFlagged(std::uint64_t flags) { return std::countr_zero(flags) / 8; }
 
   void SkipSpace() {
-    for (;;) {
-      // Pretty-printed JSON is mostly indentation (58 % of the bytes of the Synthea bundles).
-      while (end_ - at_ >= 8) {
-        const std::uint64_t not_spaces = Word(at_) ^ (kOnes * ' ');  // zero bytes are spaces
-        if (not_spaces != 0) {
-          at_ += FirstFlagged(not_spaces);
+    while (at_ != end_) {
+      switch (*at_) {
+        case ' ':
+          // Pretty-printed JSON is mostly indentation (58 % of the bytes of the Synthea
+          // bundles): a run of spaces a word at a time, up to its first other byte.
+          while (end_ - at_ >= 8) {
+            const std::uint64_t not_spaces = Word(at_) ^ (kOnes * ' ');  // zero bytes are spaces
+            if (not_spaces != 0) {
+              at_ += FirstFlagged(not_spaces);
+              break;
+            }
+            at_ += 8;
+          }
+          if (at_ != end_ && *at_ == ' ') ++at_;  // fewer than eight bytes were left
           break;
-        }
-        at_ += 8;
+        case '\n':
+        case '\r':
+        case '\t':
+          ++at_;
+          break;
+        default:
+          return;  // most often at once: no space before a ':' or ',' or after a '{'
       }
-      if (at_ == end_ || (*at_ != ' ' && *at_ != '\n' && *at_ != '\r' && *at_ != '\t')) return;
-      ++at_;
     }
   }
 
