@@ -262,6 +262,23 @@ TEST_P(DatabaseContractTest, IntegersRoundTripIncludingExtremes) {
   }
 }
 
+TEST_P(DatabaseContractTest, RowPlaceholdersInsertEveryRowWithItsOwnValues) {
+  EXPECT_EQ(storage::RowPlaceholders(2, 3), "($1, $2), ($3, $4), ($5, $6)");
+  EXPECT_EQ(storage::RowPlaceholders(1, 1), "($1)");
+  ASSERT_OK(CreateSamples(db()));
+  ASSERT_OK_AND_ASSIGN(auto tx, db().Begin());
+  storage::Params params;
+  for (int id = 0; id < 70; ++id) {
+    params.emplace_back(id);
+    params.emplace_back(std::int64_t{1000 + id});
+  }
+  ASSERT_OK(
+      tx->Execute("INSERT INTO samples (id, i) VALUES " + storage::RowPlaceholders(2, 70), params));
+  ASSERT_OK_AND_ASSIGN(const std::int64_t matching,
+                       tx->QueryInt("SELECT COUNT(*) FROM samples WHERE i = id + 1000"));
+  EXPECT_EQ(matching, 70);
+}
+
 const std::vector<double>& SampleDoubles() {
   static const std::vector<double> values = {0.0,
                                              0.1,

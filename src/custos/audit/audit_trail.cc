@@ -137,13 +137,8 @@ Status AuditTrail::RecordAll(storage::Transaction& tx, std::vector<AuditEvent>& 
         "prev_hash, hash) VALUES ";
     storage::Params params;
     params.reserve(count * kColumns);
+    sql += storage::RowPlaceholders(kColumns, count);
     for (size_t row = 0; row < count; ++row) {
-      sql += row == 0 ? "(" : ", (";
-      for (int column = 0; column < kColumns; ++column) {
-        if (column > 0) sql += ", ";
-        sql += "$" + std::to_string(row * kColumns + static_cast<size_t>(column) + 1);
-      }
-      sql += ")";
       const AuditEvent& event = events[start + row];
       for (storage::Param param :
            {storage::Param(event.sequence), storage::Param(times[start + row]),

@@ -138,26 +138,6 @@ Result<std::optional<ResourceStore::Current>> ResourceStore::LoadCurrent(storage
 
 namespace {
 
-// "($1, $2), ($3, $4)" for `rows` rows of `width` values, made once per shape and thread: an
-// import writes millions of index rows, and spelling out every statement's placeholders again
-// was 2 % of its instructions.
-const std::string& Placeholders(int width, size_t rows) {
-  thread_local std::map<std::pair<int, size_t>, std::string> made;
-  std::string& text = made[{width, rows}];
-  if (text.empty()) {
-    for (size_t row = 0; row < rows; ++row) {
-      text += row == 0 ? "(" : ", (";
-      for (int column = 0; column < width; ++column) {
-        if (column > 0) text += ", ";
-        text += "$" +
-                std::to_string(row * static_cast<size_t>(width) + static_cast<size_t>(column) + 1);
-      }
-      text += ")";
-    }
-  }
-  return text;
-}
-
 // INSERT INTO `table` (`columns`) VALUES (…), (…), … for `rows` rows of `width` values, up to
 // kRowsPerStatement rows per statement (statements are cached per row count, so only a few
 // shapes exist). `bind(i, params)` appends the values of row i.
@@ -170,7 +150,7 @@ Status InsertMany(storage::Transaction& tx, std::string_view table, std::string_
                   const storage::RowVisitor& returned = nullptr) {
   for (size_t start = 0; start < rows; start += kRowsPerStatement) {
     const size_t count = std::min(kRowsPerStatement, rows - start);
-    const std::string& placeholders = Placeholders(width, count);
+    const std::string& placeholders = storage::RowPlaceholders(width, count);
     std::string sql;
     sql.reserve(32 + table.size() + columns.size() + overriding.size() + placeholders.size() +
                 suffix.size());

@@ -3,11 +3,30 @@
 #include <atomic>
 #include <charconv>
 #include <cstdlib>
+#include <map>
+#include <utility>
 
 namespace custos::storage {
 
 std::string_view BackendName(Backend backend) {
   return backend == Backend::kSqlite ? "sqlite" : "postgres";
+}
+
+const std::string& RowPlaceholders(int width, size_t rows) {
+  thread_local std::map<std::pair<int, size_t>, std::string> made;
+  std::string& text = made[{width, rows}];
+  if (text.empty()) {
+    for (size_t row = 0; row < rows; ++row) {
+      text += row == 0 ? "(" : ", (";
+      for (int column = 0; column < width; ++column) {
+        if (column > 0) text += ", ";
+        text += "$" +
+                std::to_string(row * static_cast<size_t>(width) + static_cast<size_t>(column) + 1);
+      }
+      text += ")";
+    }
+  }
+  return text;
 }
 
 std::optional<std::string_view> Param::AsText() const {
