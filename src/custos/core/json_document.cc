@@ -437,8 +437,6 @@ Status JsonDocument::Parse(std::string_view text) {
 
 // ---- Reading --------------------------------------------------------------------------------
 
-JsonKind JsonValue::kind() const { return document_->nodes_[index_].kind; }
-
 bool JsonValue::is_integer() const {
   if (!is_number()) return false;
   const std::string_view text = raw();
@@ -494,24 +492,6 @@ JsonValue JsonValue::find(std::string_view key) const {
     if (JsonValue(document_, child).key() == key) return JsonValue(document_, child);
   }
   return {};
-}
-
-std::string_view JsonValue::key() const {
-  if (!exists()) return {};
-  const JsonDocument::Node& node = document_->nodes_[index_];
-  const std::string_view source =
-      node.key_in_buffer ? std::string_view(document_->decoded_) : document_->text_;
-  return source.substr(node.key_begin, node.key_length);
-}
-
-JsonValue::ChildIterator& JsonValue::ChildIterator::operator++() {
-  index_ = document_->nodes_[index_].next;
-  return *this;
-}
-
-JsonValue::Children JsonValue::children() const {
-  if (!is_array() && !is_object()) return Children(document_, 0);
-  return Children(document_, document_->nodes_[index_].first);
 }
 
 bool JsonValue::Equals(const JsonValue& other) const {

@@ -175,6 +175,27 @@ class JsonDocument {
   std::string decoded_;  // strings and keys that had escapes, decoded
 };
 
+// The accessors that walking a document calls for every node, inline: the validator, the index
+// extraction and the writer of stored text call them millions of times in an import.
+inline JsonKind JsonValue::kind() const { return document_->nodes_[index_].kind; }
+
+inline std::string_view JsonValue::key() const {
+  if (!exists()) return {};
+  const JsonDocument::Node& node = document_->nodes_[index_];
+  const char* source = node.key_in_buffer ? document_->decoded_.data() : document_->text_.data();
+  return std::string_view(source + node.key_begin, node.key_length);
+}
+
+inline JsonValue::ChildIterator& JsonValue::ChildIterator::operator++() {
+  index_ = document_->nodes_[index_].next;
+  return *this;
+}
+
+inline JsonValue::Children JsonValue::children() const {
+  if (!is_array() && !is_object()) return Children(document_, 0);
+  return Children(document_, document_->nodes_[index_].first);
+}
+
 template <typename Replace>
 void JsonValue::AppendCompact(std::string& out, Replace&& replace) const {
   if (!is_array() && !is_object()) {
