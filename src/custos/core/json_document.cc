@@ -551,9 +551,8 @@ void JsonValue::AppendName(std::string& out) const {
     AppendJsonString(out, key());  // escaped names are rare: write the decoded one escaped again
     return;
   }
-  out.push_back('"');
-  out.append(document_->text_.data() + node.key_begin, node.key_length);
-  out.push_back('"');
+  // As written, between the quotes around it in the text.
+  out.append(document_->text_.data() + node.key_begin - 1, node.key_length + 2);
 }
 
 void JsonValue::AppendCompact(std::string& out) const {
