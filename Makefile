@@ -12,7 +12,7 @@ DEBIAN_PACKAGES := \
   libdeflate-dev \
   libjemalloc-dev \
   googletest libgtest-dev libgmock-dev libbenchmark-dev \
-  wrk chromium clang-format
+  wrk valgrind chromium clang-format
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATA_DIR ?= var

@@ -19,6 +19,7 @@ bench/http_throughput.sh
 
 echo "== FHIR import of the Synthea bundles (issue 3)"
 bench/fhir_import.sh
+bench/fhir_import_instructions.sh
 
 echo "== FHIR read: GET /fhir/Patient/{id} vs hello world, wrk -t2 -c64 (issue 3)"
 bench/fhir_read.sh
