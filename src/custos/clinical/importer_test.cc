@@ -5,11 +5,8 @@
 
 #include <fstream>
 
-#include "custos/audit/audit_trail.h"
-#include "custos/storage/migrations.h"
-#include "custos/storage/sqlite/sqlite_database.h"
+#include "testing/clinical_store.h"
 #include "testing/status_matchers.h"
-#include "testing/temp_dir.h"
 
 namespace custos::clinical {
 namespace {
@@ -52,15 +49,11 @@ Json PatientBundle(const std::string& patient_uuid, const std::string& organizat
              {"request", {{"method", "POST"}, {"url", "Encounter"}}}}})}};
 }
 
-class ImporterTest : public ::testing::Test {
+class ImporterTest : public testing::ClinicalStoreTest {
  protected:
   void SetUp() override {
-    auto database = storage::OpenSqliteDatabase({dir_.File("custos.db")});
-    ASSERT_OK(database);
-    database_ = std::move(database).value();
-    ASSERT_OK(storage::Migrate(*database_));
-    trail_ = std::make_unique<audit::AuditTrail>(clock_, nullptr);
-    store_ = std::make_unique<ResourceStore>(*database_, *trail_, clock_, Definitions::R4());
+    ClinicalStoreTest::SetUp();
+    if (HasFatalFailure()) return;
     importer_ = std::make_unique<Importer>(*database_, *store_, *trail_);
   }
 
@@ -90,18 +83,6 @@ class ImporterTest : public ::testing::Test {
     return path;
   }
 
-  std::int64_t Count(const std::string& sql) {
-    auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
-    auto count = (*tx)->QueryInt(sql);
-    EXPECT_OK(count);
-    return count.ok() ? *count : -1;
-  }
-
-  testing::TempDir dir_;
-  FakeClock clock_{*ParseTimestamp("2026-11-25T10:00:00Z")};
-  std::unique_ptr<storage::Database> database_;
-  std::unique_ptr<audit::AuditTrail> trail_;
-  std::unique_ptr<ResourceStore> store_;
   std::unique_ptr<Importer> importer_;
   RequestContext context_ = RequestContext::System("importer-test", "cli");
 };

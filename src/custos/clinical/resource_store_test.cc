@@ -8,39 +8,15 @@
 #include <map>
 #include <mutex>
 
-#include "custos/audit/audit_trail.h"
 #include "custos/audit/read_audit.h"
-#include "custos/storage/migrations.h"
-#include "custos/storage/sqlite/sqlite_database.h"
+#include "testing/clinical_store.h"
 #include "testing/status_matchers.h"
-#include "testing/temp_dir.h"
 
 namespace custos::clinical {
 namespace {
 
-class ResourceStoreTest : public ::testing::Test {
+class ResourceStoreTest : public testing::ClinicalStoreTest {
  protected:
-  void SetUp() override {
-    auto database = storage::OpenSqliteDatabase({dir_.File("custos.db")});
-    ASSERT_OK(database);
-    database_ = std::move(database).value();
-    ASSERT_OK(storage::Migrate(*database_));
-    trail_ = std::make_unique<audit::AuditTrail>(clock_, nullptr);
-    store_ = std::make_unique<ResourceStore>(*database_, *trail_, clock_, Definitions::R4());
-  }
-
-  std::int64_t Count(const std::string& sql) {
-    auto tx = database_->Begin(storage::TransactionMode::kReadOnly);
-    auto count = (*tx)->QueryInt(sql);
-    EXPECT_OK(count);
-    return count.ok() ? *count : -1;
-  }
-
-  testing::TempDir dir_;
-  FakeClock clock_{*ParseTimestamp("2026-12-06T10:00:00Z")};
-  std::unique_ptr<storage::Database> database_;
-  std::unique_ptr<audit::AuditTrail> trail_;
-  std::unique_ptr<ResourceStore> store_;
   RequestContext context_ = RequestContext::System("resource-store-test", "test");
 };
 
